@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// elpyfi-api: a read-only window onto the trading engine's PostgreSQL.
+//
+// Dependencies, and why each is here:
+// - swift-argument-parser: `elpyfi-fcgi` / `elpyfi-stream` flags, `--help` and the `keygen` subcommand.
+// - swift-crypto: SHA-256 for `ELPYFI_API_KEY_HASHES` and `keygen` (no hand-rolled crypto).
+// - swift-nio: the WebSocket sidecar's HTTP/1 server and RFC 6455 framing (NIOHTTP1 + NIOWebSocket).
+// The REST worker itself links only libfcgi and libpq.
+import PackageDescription
+
+let package = Package(
+    name: "elpyfi-api",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "elpyfi-fcgi", targets: ["elpyfi-fcgi"]),
+        .executable(name: "elpyfi-stream", targets: ["elpyfi-stream"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // C libraries: a module map and a one-line shim each; imported by one wrapper target only.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // The only importer of CLibPQ: connections, prepared statements, results, LISTEN.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        // The only importer of CFastCGI: listening socket, accept loop, request params, response writer.
+        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        // Plain Swift, no C, no I/O: config, auth, routing, parameters, JSON, errors, queries.
+        .target(name: "ElpyfiCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Plain Swift, no I/O: the stream registry, event parsing and routing, replay ring, listener state machine.
+        .target(name: "ElpyfiStream", dependencies: ["ElpyfiCore"]),
+
+        .executableTarget(
+            name: "elpyfi-fcgi",
+            dependencies: [
+                "ElpyfiCore", "Postgres", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "elpyfi-stream",
+            dependencies: [
+                "ElpyfiCore", "ElpyfiStream", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+
+        .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore"]),
+        .testTarget(name: "ElpyfiStreamTests", dependencies: ["ElpyfiStream", "ElpyfiCore"]),
+    ]
+)

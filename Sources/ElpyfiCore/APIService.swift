@@ -1,0 +1,59 @@
+/// The whole REST pipeline for one request, with no transport and no C:
+/// route → method → API key → parameters → database (API.md "Order of checks").
+public struct APIService: Sendable {
+    private let verifier: APIKeyVerifier
+
+    public init(verifier: APIKeyVerifier) {
+        self.verifier = verifier
+    }
+
+    /// The answer to `request`, reading through `database`. Never throws: every failure is an `APIError` answer.
+    public func respond(to request: APIRequest, database: any Database) -> APIResponse {
+        var response = answer(request, database: database)
+        if request.method == "HEAD" { response.body = [] }
+        return response
+    }
+
+    private func answer(_ request: APIRequest, database: any Database) -> APIResponse {
+        guard let route = Route(path: request.path) else { return APIResponse(error: .notFound) }
+        guard request.method == "GET" || request.method == "HEAD" else { return APIResponse(error: .methodNotAllowed) }
+        if route.requiresAPIKey {
+            switch verifier.check(request.apiKey) {
+            case .allowed: break
+            case .missing: return APIResponse(error: .missingAPIKey)
+            case .invalid: return APIResponse(error: .invalidAPIKey)
+            }
+        }
+        if route == .health { return health(database: database, ifNoneMatch: request.ifNoneMatch) }
+        do {
+            let plan = try EndpointPlan(route: route, parameters: QueryParameters(request.query))
+            let rows = try database.run(plan.query, parameters: plan.parameters)
+            return Self.ok(body: plan.body(for: rows), ifNoneMatch: request.ifNoneMatch)
+        } catch {
+            return APIResponse(error: error)
+        }
+    }
+
+    /// `/health` has its own body for both outcomes (not the error shape), so monitors read one format.
+    private func health(database: any Database, ifNoneMatch: String?) -> APIResponse {
+        do {
+            _ = try database.run(Queries.health, parameters: [])
+            return Self.ok(body: Self.healthyBody, ifNoneMatch: ifNoneMatch)
+        } catch {
+            return APIResponse(status: 503, headers: [("Retry-After", "2"), ("Cache-Control", "no-store")], body: Self.unhealthyBody)
+        }
+    }
+
+    static let healthyBody = Array(#"{"status":"healthy","service":"elpyfi-api","database":"up"}"#.utf8)
+    static let unhealthyBody = Array(#"{"status":"unhealthy","service":"elpyfi-api","database":"down"}"#.utf8)
+
+    /// A 200 with its strong ETag, or a bodiless 304 when `If-None-Match` already has it.
+    static func ok(body: [UInt8], ifNoneMatch: String?) -> APIResponse {
+        let etag = ETag.of(body)
+        let headers = [("ETag", etag), ("Cache-Control", "no-cache")]
+        if let ifNoneMatch, ETag.noneMatchHits(ifNoneMatch, etag: etag) {
+            return APIResponse(status: 304, headers: headers, contentType: nil, body: [])
+        }
+        return APIResponse(status: 200, headers: headers, body: body)
+    }
+}

@@ -1,0 +1,22 @@
+/// The `.env` format the deploy scripts write: `KEY=value` lines, `#` comments,
+/// optional `export ` prefix, optional single or double quotes around the value.
+public enum DotEnv {
+    /// The variables of `contents`; malformed lines are skipped (the environment is the authority, not this file).
+    public static func parse(_ contents: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for rawLine in contents.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            var line = String(rawLine).trimmingASCIIWhitespace()
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingASCIIWhitespace() }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<equals]).trimmingASCIIWhitespace()
+            var value = String(line[line.index(after: equals)...]).trimmingASCIIWhitespace()
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard !key.isEmpty else { continue }
+            result[key] = value
+        }
+        return result
+    }
+}

@@ -1,0 +1,28 @@
+/// The parts of an HTTP request the API looks at, transport-free.
+public struct APIRequest: Sendable, Equatable {
+    /// `GET`, `HEAD`, ...
+    public var method: String
+    /// The raw request target (`/signals/recent?limit=5`), not percent-decoded: paths match exactly.
+    public var uri: String
+    /// `X-API-Key`, nil when absent.
+    public var apiKey: String?
+    /// `If-None-Match`, nil when absent.
+    public var ifNoneMatch: String?
+
+    public init(method: String, uri: String, apiKey: String? = nil, ifNoneMatch: String? = nil) {
+        self.method = method
+        self.uri = uri
+        self.apiKey = apiKey
+        self.ifNoneMatch = ifNoneMatch
+    }
+
+    /// The path part of `uri` (before `?`; a `#` fragment never reaches a server).
+    public var path: Substring {
+        uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
+    }
+
+    /// The raw query string (after the first `?`), empty when none.
+    public var query: Substring {
+        uri.firstIndex(of: "?").map { uri[uri.index(after: $0)...] } ?? ""
+    }
+}

@@ -1,0 +1,47 @@
+/// What the API answers, transport-free: the FastCGI writer turns it into bytes.
+public struct APIResponse: Sendable, Equatable {
+    public var status: Int
+    /// Headers besides `Content-Type` and `Content-Length`.
+    public var headers: [(String, String)]
+    public var contentType: String?
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], contentType: String? = "application/json", body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.contentType = contentType
+        self.body = body
+    }
+
+    /// The JSON error answer for `error`.
+    public init(error: APIError) {
+        self.init(status: error.status, headers: error.extraHeaders, body: ErrorBody.json(error))
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    public static func == (lhs: APIResponse, rhs: APIResponse) -> Bool {
+        lhs.status == rhs.status && lhs.contentType == rhs.contentType && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.0): \($0.1)" } == rhs.headers.map { "\($0.0): \($0.1)" }
+    }
+
+    /// The reason phrase for a status line.
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 204: "No Content"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}

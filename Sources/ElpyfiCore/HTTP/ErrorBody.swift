@@ -1,0 +1,22 @@
+/// The contract's error JSON: `{"error":{"code":"...","message":"..."}}`.
+public enum ErrorBody {
+    /// The body bytes for `error`.
+    public static func json(_ error: APIError) -> [UInt8] {
+        json(code: error.code, message: error.message)
+    }
+
+    /// The body bytes for any code (the sidecar has codes of its own, e.g. `stream_unavailable`).
+    public static func json(code: String, message: String) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("code")
+        writer.string(code)
+        writer.key("message")
+        writer.string(message)
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+}

@@ -1,0 +1,86 @@
+/// Appends RFC 8259 JSON to a byte buffer, with no intermediate objects.
+///
+/// Why not `JSONEncoder`: the API passes PostgreSQL's text of each value
+/// straight through (exact numerics, stored JSON), which a Codable model
+/// would round-trip through `Double` and re-serialise. Commas are placed by
+/// the writer, so callers only say what comes next.
+public struct JSONWriter: Sendable {
+    /// The JSON written so far.
+    public private(set) var bytes: [UInt8] = []
+    /// Per open container: does the next member need a comma first?
+    private var needsComma: [Bool] = []
+    private var afterKey = false
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// An object member's name; the next value written is its value.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(Array(name.utf8))
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// A JSON string from Swift text.
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(Array(value.utf8))
+    }
+
+    /// A JSON string from UTF-8 bytes (e.g. straight from libpq).
+    public mutating func string(utf8 value: UnsafeBufferPointer<UInt8>) {
+        separate()
+        appendQuoted(value)
+    }
+
+    public mutating func null() { raw(JSONWriter.nullBytes) }
+    public mutating func bool(_ value: Bool) { raw(value ? JSONWriter.trueBytes : JSONWriter.falseBytes) }
+    public mutating func integer(_ value: Int) { raw(Array(String(value).utf8)) }
+
+    /// Bytes that are already valid JSON (a number's text, stored `jsonb`); the caller vouches for them.
+    public mutating func raw<C: Collection>(_ json: C) where C.Element == UInt8 {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    private static let nullBytes: [UInt8] = Array("null".utf8)
+    private static let trueBytes: [UInt8] = Array("true".utf8)
+    private static let falseBytes: [UInt8] = Array("false".utf8)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes the comma a new array element or object member needs; a value right after its key needs none.
+    private mutating func separate() {
+        if afterKey { afterKey = false; return }
+        guard let last = needsComma.last else { return }
+        if last { bytes.append(UInt8(ascii: ",")) } else { needsComma[needsComma.count - 1] = true }
+    }
+
+    /// `"…"` with quotes, backslashes and control characters escaped; other bytes (UTF-8 included) kept.
+    private mutating func appendQuoted<C: Collection>(_ value: C) where C.Element == UInt8 {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
+            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
+            case 0x00..<0x20:
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
+                bytes.append(JSONWriter.hexDigits[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

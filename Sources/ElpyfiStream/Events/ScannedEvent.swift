@@ -1,0 +1,45 @@
+/// What routing needs to know about an event: its `type` and `data.strategy`.
+public struct EventRoute: Sendable, Equatable {
+    /// The top-level `type`, e.g. `signal.generated`.
+    public var type: String
+    /// `data.strategy` when `data` is an object and it is a string.
+    public var strategy: String?
+
+    public init(type: String, strategy: String?) {
+        self.type = type
+        self.strategy = strategy
+    }
+}
+
+/// A payload that passed validation, split where `"seq":N` goes.
+///
+/// `head` is the engine's object up to the end of its last member (any
+/// top-level `seq` already removed) and `tail` the rest (`}` and any space
+/// before it), so `head + ,"seq":N + tail` is the relayed text.
+public struct ScannedEvent: Sendable, Equatable {
+    /// Where the event goes.
+    public var route: EventRoute
+    /// The object's bytes up to the insertion point.
+    public var head: [UInt8]
+    /// The object's bytes from the insertion point (ends with `}`).
+    public var tail: [UInt8]
+
+    public init(route: EventRoute, head: [UInt8], tail: [UInt8]) {
+        self.route = route
+        self.head = head
+        self.tail = tail
+    }
+
+    /// The relayed JSON text with `seq` appended as the last member.
+    public func json(seq: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(head.count + tail.count + 28)
+        out += head
+        out += ScannedEvent.seqKey
+        out += String(seq).utf8
+        out += tail
+        return out
+    }
+
+    private static let seqKey: [UInt8] = Array(",\"seq\":".utf8)
+}

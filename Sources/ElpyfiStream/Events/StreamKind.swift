@@ -1,0 +1,54 @@
+/// The three streams of API.md, each a set of `type` prefixes.
+public enum StreamKind: String, Sendable, CaseIterable {
+    /// `/ws`: every event.
+    case all
+    /// `/ws/signals`: `signal.*`.
+    case signals
+    /// `/ws/trades`: `position.*`, `trade.*`, `order.*`, `pdt.*`.
+    case trades
+
+    /// The stream served at `path` (matched exactly: no trailing slash, no decoding).
+    public init?(path: String) {
+        switch path {
+        case "/ws": self = .all
+        case "/ws/signals": self = .signals
+        case "/ws/trades": self = .trades
+        default: return nil
+        }
+    }
+
+    /// The type prefixes this stream receives; empty means everything.
+    public var prefixes: [String] {
+        switch self {
+        case .all: []
+        case .signals: ["signal."]
+        case .trades: ["position.", "trade.", "order.", "pdt."]
+        }
+    }
+
+    /// True when an event of `type` belongs on this stream (`signal.` matches `signal.` itself too).
+    public func matches(type: String) -> Bool {
+        switch self {
+        case .all: true
+        case .signals, .trades: prefixes.contains { type.utf8.starts(with: $0.utf8) }
+        }
+    }
+}
+
+/// One client's subscription: a stream, optionally narrowed to one strategy.
+public struct StreamFilter: Sendable, Equatable {
+    public var kind: StreamKind
+    /// `?strategy=`: only events whose `data.strategy` equals it.
+    public var strategy: String?
+
+    public init(kind: StreamKind, strategy: String? = nil) {
+        self.kind = kind
+        self.strategy = strategy
+    }
+
+    /// True when an event routed as `route` goes to this client.
+    public func matches(_ route: EventRoute) -> Bool {
+        if let strategy, route.strategy != strategy { return false }
+        return kind.matches(type: route.type)
+    }
+}

@@ -1,0 +1,194 @@
+/// Every connected WebSocket client, the current epoch and the replay ring, as a state machine.
+///
+/// Does no I/O: each call returns what to send or close, and the server
+/// performs it. `Handle` is whatever the server uses to reach a connection
+/// (its channel handler); tests use plain integers. One instance lives on one
+/// event loop, so calls are never concurrent and registration plus replay
+/// happen in one step: no event can slip between a client's replay and its live feed.
+public struct ClientRegistry<Handle> {
+    /// What the server must do.
+    public enum Action {
+        /// Write this encoded frame (the same bytes for every recipient) to each handle.
+        case send(frame: [UInt8], to: [Handle])
+        /// Send a protocol ping to each handle.
+        case ping([Handle])
+        /// Send a close frame with `code` and `reason`, then close the connection.
+        case close([Handle], code: UInt16, reason: String)
+    }
+
+    /// The answer to a new client.
+    public enum Admission {
+        /// LISTEN is down: refuse (503 `stream_unavailable`).
+        case refused
+        /// Registered; write `frames` (connected, then gap or replay) before anything else.
+        case admitted(ClientID, frames: [[UInt8]])
+    }
+
+    private struct Client {
+        var handle: Handle
+        var filter: StreamFilter
+        var lastHeard: UInt64
+        var lastPinged: UInt64
+    }
+
+    /// Ping and drop deadlines.
+    public let pingIntervalNanoseconds: UInt64
+    public let pingTimeoutNanoseconds: UInt64
+
+    private var clients: [ClientID: Client] = [:]
+    private var nextID: UInt64 = 1
+    private var ring: ReplayRing
+
+    /// The current epoch; nil while LISTEN is down (and before it first comes up).
+    public private(set) var epoch: EpochID?
+    /// The last seq assigned in this epoch (0 before the first event).
+    public private(set) var seq = 0
+    /// When the last event was relayed (wall clock), for `/stream/health`.
+    public private(set) var lastEventAt: Moment?
+    /// Payloads dropped as malformed since start.
+    public private(set) var droppedPayloads = 0
+    /// Clients closed with 1008 `slow consumer` since start.
+    public private(set) var slowConsumersClosed = 0
+
+    /// A registry with the ring `limits` and ping policy in seconds.
+    public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int) {
+        ring = ReplayRing(limits: limits)
+        pingIntervalNanoseconds = UInt64(pingSeconds) * 1_000_000_000
+        pingTimeoutNanoseconds = UInt64(pingTimeoutSeconds) * 1_000_000_000
+    }
+
+    /// True while LISTEN is live.
+    public var isListening: Bool { epoch != nil }
+    /// Connected clients.
+    public var clientCount: Int { clients.count }
+    /// Events held for resumes.
+    public var ringCount: Int { ring.count }
+
+    // MARK: Listener
+
+    /// LISTEN is live again: a new epoch starts and every connected client gets `stream.resumed`.
+    public mutating func listenerUp(epoch newEpoch: EpochID, now: Moment) -> [Action] {
+        epoch = newEpoch
+        seq = 0
+        ring.removeAll()
+        guard !clients.isEmpty else { return [] }
+        let frame = WebSocketWire.text(ControlMessages.resumed(epoch: newEpoch, at: now))
+        return [.send(frame: frame, to: clients.values.map(\.handle))]
+    }
+
+    /// LISTEN is lost: new clients are refused until `listenerUp`; connected ones stay.
+    public mutating func listenerDown() {
+        epoch = nil
+    }
+
+    /// A notification that failed validation.
+    public mutating func payloadDropped() {
+        droppedPayloads += 1
+    }
+
+    /// A valid notification: numbered, kept for resumes and sent to every matching client.
+    /// Ignored (nil) while no epoch is live, which cannot happen when the listener reports in order.
+    public mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
+        guard epoch != nil else { return nil }
+        seq += 1
+        let frame = WebSocketWire.text(event.json(seq: seq))
+        ring.append(ReplayRing.Entry(seq: seq, route: event.route, frame: frame, receivedAt: now.monotonicNanoseconds))
+        lastEventAt = now
+        var recipients: [Handle] = []
+        recipients.reserveCapacity(clients.count)
+        for client in clients.values where client.filter.matches(event.route) { recipients.append(client.handle) }
+        return recipients.isEmpty ? nil : .send(frame: frame, to: recipients)
+    }
+
+    // MARK: Clients
+
+    /// Registers a client and returns what it must receive first.
+    public mutating func admit(_ handle: Handle, subscription: Subscription, now: Moment) -> Admission {
+        guard let epoch else { return .refused }
+        let id = ClientID(raw: nextID)
+        nextID += 1
+        clients[id] = Client(handle: handle, filter: subscription.filter,
+                             lastHeard: now.monotonicNanoseconds, lastPinged: now.monotonicNanoseconds)
+        var frames = [WebSocketWire.text(ControlMessages.connected(stream: subscription.filter.kind, epoch: epoch, seq: seq, at: now))]
+        if let resume = subscription.resume {
+            if resume.epoch == epoch.text, resume.since <= seq, let missed = ring.entries(after: resume.since, currentSeq: seq) {
+                for entry in missed where subscription.filter.matches(entry.route) { frames.append(entry.frame) }
+            } else {
+                frames.append(WebSocketWire.text(ControlMessages.gap(epoch: epoch, seq: seq, at: now)))
+            }
+        }
+        return .admitted(id, frames: frames)
+    }
+
+    /// The client sent something (any frame): it is alive.
+    public mutating func heard(from id: ClientID, now: Moment) {
+        clients[id]?.lastHeard = now.monotonicNanoseconds
+    }
+
+    /// The connection is gone (closed by either side).
+    public mutating func remove(_ id: ClientID) {
+        clients[id] = nil
+    }
+
+    /// The client's send queue went over its bound: close it with 1008 and count it.
+    public mutating func slowConsumer(_ id: ClientID) -> Action? {
+        guard let client = clients.removeValue(forKey: id) else { return nil }
+        slowConsumersClosed += 1
+        return .close([client.handle], code: CloseCode.policyViolation, reason: "slow consumer")
+    }
+
+    /// Periodic housekeeping: ping clients idle for a ping interval, drop those silent past the timeout.
+    public mutating func tick(now: Moment) -> [Action] {
+        let current = now.monotonicNanoseconds
+        var toPing: [Handle] = []
+        var toDrop: [(ClientID, Handle)] = []
+        for (id, client) in clients {
+            if current &- client.lastHeard >= pingTimeoutNanoseconds {
+                toDrop.append((id, client.handle))
+            } else if current &- max(client.lastHeard, client.lastPinged) >= pingIntervalNanoseconds {
+                toPing.append(client.handle)
+                clients[id]?.lastPinged = current
+            }
+        }
+        for (id, _) in toDrop { clients[id] = nil }
+        var actions: [Action] = []
+        if !toPing.isEmpty { actions.append(.ping(toPing)) }
+        if !toDrop.isEmpty { actions.append(.close(toDrop.map(\.1), code: CloseCode.policyViolation, reason: "ping timeout")) }
+        return actions
+    }
+
+    /// Shutdown: every client gets close 1001 and the registry empties.
+    public mutating func shutdown() -> [Action] {
+        let handles = clients.values.map(\.handle)
+        clients.removeAll()
+        epoch = nil
+        return handles.isEmpty ? [] : [.close(handles, code: CloseCode.goingAway, reason: "server shutting down")]
+    }
+}
+
+/// A registered client's id (never reused within a run).
+public struct ClientID: Hashable, Sendable {
+    public let raw: UInt64
+    public init(raw: UInt64) { self.raw = raw }
+}
+
+/// What a client asked for at upgrade: its stream filter and an optional resume point.
+public struct Subscription: Sendable, Equatable {
+    /// `?since=SEQ&epoch=E`.
+    public struct ResumePoint: Sendable, Equatable {
+        public var since: Int
+        public var epoch: String
+        public init(since: Int, epoch: String) {
+            self.since = since
+            self.epoch = epoch
+        }
+    }
+
+    public var filter: StreamFilter
+    public var resume: ResumePoint?
+
+    public init(filter: StreamFilter, resume: ResumePoint? = nil) {
+        self.filter = filter
+        self.resume = resume
+    }
+}

@@ -1,0 +1,25 @@
+import ElpyfiCore
+
+/// The id of one unbroken LISTEN session: `seq` counts from 1 within it.
+///
+/// A new one starts whenever LISTEN is (re)established, because notifications
+/// sent while it was down are lost; a resume naming another epoch gets `stream.gap`.
+public struct EpochID: Hashable, Sendable, CustomStringConvertible {
+    /// 16 lower-case hex digits: short, URL-safe, and valid as a `?epoch=` value.
+    public let text: String
+
+    public init(text: String) { self.text = text }
+
+    /// A fresh random id.
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> EpochID {
+        EpochID(text: Hex.encode(withUnsafeBytes(of: generator.next() as UInt64) { Array($0) }))
+    }
+
+    /// A fresh id from the system's random source.
+    public static func random() -> EpochID {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+
+    public var description: String { text }
+}

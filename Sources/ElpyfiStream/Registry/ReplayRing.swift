@@ -1,0 +1,90 @@
+/// The recent events of the current epoch, for `?since=&epoch=` resumes.
+///
+/// Keeps at least `minimumEvents` events *and* everything younger than
+/// `minimumSeconds`: an event leaves only when both are exceeded (API.md:
+/// "at least 10,000 events or 15 minutes"). `maximumBytes` is a safety cap so
+/// a burst of large events cannot exhaust memory; it still holds 10,000 events
+/// of the 8000-byte NOTIFY maximum.
+public struct ReplayRing: Sendable {
+    /// How much the ring keeps.
+    public struct Limits: Sendable, Equatable {
+        public var minimumEvents: Int
+        public var minimumSeconds: Int
+        public var maximumBytes: Int
+
+        /// `ELPYFI_STREAM_RING_EVENTS` (10000), `ELPYFI_STREAM_RING_SECONDS` (900), and a 128 MiB cap.
+        public init(minimumEvents: Int = 10_000, minimumSeconds: Int = 900, maximumBytes: Int = 128 << 20) {
+            self.minimumEvents = minimumEvents
+            self.minimumSeconds = minimumSeconds
+            self.maximumBytes = maximumBytes
+        }
+    }
+
+    /// One relayed event.
+    public struct Entry: Sendable, Equatable {
+        public var seq: Int
+        public var route: EventRoute
+        /// The encoded WebSocket frame, exactly as live clients got it.
+        public var frame: [UInt8]
+        /// Monotonic arrival time.
+        public var receivedAt: UInt64
+
+        public init(seq: Int, route: EventRoute, frame: [UInt8], receivedAt: UInt64) {
+            self.seq = seq
+            self.route = route
+            self.frame = frame
+            self.receivedAt = receivedAt
+        }
+    }
+
+    public let limits: Limits
+    /// Entries `storage[start...]` are live; the prefix is compacted away in batches (amortised O(1) eviction).
+    private var storage: [Entry] = []
+    private var start = 0
+    /// Bytes of frames held.
+    public private(set) var byteCount = 0
+
+    public init(limits: Limits) { self.limits = limits }
+
+    /// Events held.
+    public var count: Int { storage.count - start }
+    /// The oldest seq held, nil when empty.
+    public var firstSeq: Int? { count > 0 ? storage[start].seq : nil }
+
+    /// Adds the newest event (seqs must rise by one) and evicts what the limits allow.
+    public mutating func append(_ entry: Entry) {
+        storage.append(entry)
+        byteCount += entry.frame.count
+        evict(now: entry.receivedAt)
+    }
+
+    /// Forgets everything (a new epoch begins).
+    public mutating func removeAll() {
+        storage.removeAll()
+        start = 0
+        byteCount = 0
+    }
+
+    /// The events after `seq`, oldest first; nil when some of them are no longer held.
+    public func entries(after seq: Int, currentSeq: Int) -> ArraySlice<Entry>? {
+        if seq >= currentSeq { return storage[storage.count...] }
+        guard let first = firstSeq, seq >= first - 1 else { return nil }
+        return storage[(start + (seq - first + 1))...]
+    }
+
+    private mutating func evict(now: UInt64) {
+        let minimumAge = UInt64(limits.minimumSeconds) * 1_000_000_000
+        while count > 0 {
+            let oldest = storage[start]
+            let overCount = count > limits.minimumEvents && now &- oldest.receivedAt > minimumAge
+            let overBytes = byteCount > limits.maximumBytes && count > 1
+            guard overCount || overBytes else { break }
+            byteCount -= oldest.frame.count
+            start += 1
+        }
+        if start > 1024 && start * 2 > storage.count {
+            storage.removeFirst(start)
+            start = 0
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One libpq connection with statements prepared once and reconnection on demand.
+///
+/// Not thread-safe by design: each FastCGI worker thread owns one, which is
+/// what lets the hot path run without locks. `@unchecked Sendable` only so a
+/// thread can be handed its connection at start; it is never shared after.
+public final class PostgresConnection: @unchecked Sendable {
+    /// How to reach the server and what every session must be set to.
+    public struct Settings: Sendable, Equatable {
+        /// A libpq connection URI or key=value string.
+        public var url: String
+        /// libpq `connect_timeout` in seconds (libpq treats values below 2 as 2).
+        public var connectTimeoutSeconds: Int
+        /// Server parameters set at connect (`-c name=value` in `options`), e.g. TimeZone.
+        public var sessionParameters: [(name: String, value: String)]
+        /// Shown in `pg_stat_activity`, so operators can tell our sessions apart.
+        public var applicationName: String
+
+        public init(url: String, connectTimeoutSeconds: Int, sessionParameters: [(name: String, value: String)], applicationName: String) {
+            self.url = url
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.sessionParameters = sessionParameters
+            self.applicationName = applicationName
+        }
+
+        public static func == (lhs: Settings, rhs: Settings) -> Bool {
+            lhs.url == rhs.url && lhs.connectTimeoutSeconds == rhs.connectTimeoutSeconds
+                && lhs.applicationName == rhs.applicationName
+                && lhs.sessionParameters.map { "\($0.name)=\($0.value)" } == rhs.sessionParameters.map { "\($0.name)=\($0.value)" }
+        }
+
+        /// The libpq `options` value: `-c a=b -c c=d`, spaces and backslashes escaped as libpq requires.
+        var optionsValue: String {
+            sessionParameters.map { parameter in
+                let escaped = parameter.value.flatMap { character -> [Character] in
+                    character == " " || character == "\\" ? ["\\", character] : [character]
+                }
+                return "-c \(parameter.name)=\(String(escaped))"
+            }.joined(separator: " ")
+        }
+    }
+
+    /// The settings this connection (re)connects with.
+    public let settings: Settings
+    /// The live libpq handle, nil while disconnected. Internal: the listener in this module uses it.
+    var handle: OpaquePointer?
+    private var prepared: Set<String> = []
+
+    /// Creates a disconnected connection; the first `execute` (or `connect`) dials.
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    deinit { disconnect() }
+
+    /// True when a connection exists and libpq considers it usable.
+    public var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Dials the server (bounded by `connect_timeout`); a no-op when already connected.
+    public func connect() throws(PostgresError) {
+        if isConnected { return }
+        disconnect()
+        let keywords = ["dbname", "connect_timeout", "options", "application_name", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count"]
+        let values = [settings.url, String(settings.connectTimeoutSeconds), settings.optionsValue, settings.applicationName,
+                      "1", "10", "5", "3"]
+        let connection = withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else { throw PostgresError(kind: .connection, detail: "out of memory") }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let detail = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(kind: .connection, detail: detail.trimmingTrailingNewlines())
+        }
+        handle = connection
+    }
+
+    /// Closes the connection; prepared statements go with it.
+    public func disconnect() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared.removeAll()
+    }
+
+    /// Runs the statement `sql` under `name`, preparing it on first use on this connection.
+    ///
+    /// A failure on a connection that turns out to be dead (the server
+    /// restarted since the last request) reconnects and runs once more: every
+    /// statement here is a read, so a retry cannot do anything twice.
+    public func execute(name: String, sql: String, parameters: [String?]) throws(PostgresError) -> PostgresResult {
+        do {
+            return try executeOnce(name: name, sql: sql, parameters: parameters)
+        } catch where error.kind == .connection {
+            disconnect()
+            return try executeOnce(name: name, sql: sql, parameters: parameters)
+        }
+    }
+
+    /// Runs a statement with no parameters and no preparation (`LISTEN x`, `SELECT 1`).
+    /// Only for constant SQL: nothing from a request may reach this text.
+    public func executeConstantSQL(_ sql: String) throws(PostgresError) -> PostgresResult {
+        try connect()
+        guard let handle else { throw PostgresError(kind: .connection, detail: "not connected") }
+        return try checked(PQexec(handle, sql), on: handle)
+    }
+
+    private func executeOnce(name: String, sql: String, parameters: [String?]) throws(PostgresError) -> PostgresResult {
+        try connect()
+        guard let handle else { throw PostgresError(kind: .connection, detail: "not connected") }
+        if !prepared.contains(name) {
+            let result = try checked(PQprepare(handle, name, sql, 0, nil), on: handle)
+            _ = result
+            prepared.insert(name)
+        }
+        let raw = withOptionalCStringArray(parameters) { pointers in
+            PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
+        }
+        return try checked(raw, on: handle)
+    }
+
+    /// Wraps a libpq result, turning failures into `PostgresError` (connection vs query).
+    private func checked(_ raw: OpaquePointer?, on handle: OpaquePointer) throws(PostgresError) -> PostgresResult {
+        guard let raw else {
+            throw PostgresError(kind: PQstatus(handle) == CONNECTION_OK ? .query : .connection,
+                                detail: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines())
+        }
+        let result = PostgresResult(raw)
+        switch PQresultStatus(raw) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+            return result
+        default:
+            let kind: PostgresError.Kind = PQstatus(handle) == CONNECTION_OK ? .query : .connection
+            throw PostgresError(kind: kind, detail: String(cString: PQresultErrorMessage(raw)).trimmingTrailingNewlines())
+        }
+    }
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let duplicates = strings.map { strdup($0) }
+    defer { duplicates.forEach { free($0) } }
+    return body(duplicates.map { UnsafePointer($0) } + [nil])
+}
+
+/// Calls `body` with C strings for libpq parameters (nil stays SQL NULL).
+func withOptionalCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let duplicates = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { duplicates.forEach { free($0) } }
+    return body(duplicates.map { UnsafePointer($0) })
+}

@@ -1,0 +1,1 @@
+print("elpyfi-stream: not built yet")
