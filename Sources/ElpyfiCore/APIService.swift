@@ -10,7 +10,11 @@ public struct APIService: Sendable {
     /// The answer to `request`, reading through `database`. Never throws: every failure is an `APIError` answer.
     public func respond(to request: APIRequest, database: any Database) -> APIResponse {
         var response = answer(request, database: database)
-        if request.method == "HEAD" { response.body = [] }
+        if request.method == "HEAD" {
+            // HEAD: the GET's headers, including the length the body would have had (RFC 9110 §9.3.2).
+            if response.status != 304 { response.headers.append(("Content-Length", String(response.body.count))) }
+            response.body = []
+        }
         return response
     }
 

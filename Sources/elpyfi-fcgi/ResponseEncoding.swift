@@ -6,7 +6,9 @@ enum ResponseEncoding {
     static func bytes(_ response: APIResponse) -> [UInt8] {
         var head = "Status: \(response.status) \(APIResponse.reasonPhrase(response.status))\r\n"
         if let contentType = response.contentType { head += "Content-Type: \(contentType)\r\n" }
-        if response.status != 304 { head += "Content-Length: \(response.body.count)\r\n" }
+        if response.status != 304, response.header("Content-Length") == nil {
+            head += "Content-Length: \(response.body.count)\r\n"
+        }
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         var out = Array(head.utf8)

@@ -83,8 +83,8 @@ def _log_files(run_dir) -> list[pathlib.Path]:
     for p in root.rglob("*"):
         if not p.is_file() or p.stat().st_size > 200 * 1024 * 1024:
             continue
-        name = p.name.lower()
-        if name.endswith((".log", ".err", ".out", ".stderr", ".stdout")) or "log" in name:
+        # Logs only: the run dir also holds the harness's own config (stack.env), which has to contain the keys.
+        if p.name.lower().endswith((".log", ".err", ".stderr")):
             found.append(p)
     return found
 

@@ -14,17 +14,17 @@ KEYED = ["/positions", "/signals/recent", "/signals/proposed", "/metrics/momentu
 DEADLINE = 3.0  # seconds; API.md/issue: answered within 2 s (connect_timeout), with 1 s of slack for the machine
 
 
-def _worker_pids() -> set[int]:
-    """PIDs of the running elpyfi-fcgi processes (read-only look at /proc)."""
+def _worker_pids(run_dir) -> set[int]:
+    """PIDs of this stack's elpyfi-fcgi processes (their argv names a socket in run_dir); a read-only look at /proc."""
     pids = set()
     for entry in pathlib.Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            argv0 = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if os.path.basename(argv0) == b"elpyfi-fcgi":
+        if argv and os.path.basename(argv[0]) == b"elpyfi-fcgi" and str(run_dir).encode() in b" ".join(argv):
             pids.add(int(entry.name))
     return pids
 
@@ -44,12 +44,12 @@ def _wait_healthy(rest, seconds=20.0):
     raise AssertionError("stack not healthy")
 
 
-def test_database_down_then_back(rest, ctl):
+def test_database_down_then_back(rest, ctl, run_dir):
     _wait_healthy(rest)
     # Warm every worker's connection so that the failure is a lost connection, not a first connect.
     for _ in range(20):
         assert_ok_json(rest.get("/strategies"))
-    workers_before = _worker_pids()
+    workers_before = _worker_pids(run_dir)
     ctl("pg-stop")
     try:
         reply = rest.get("/health", key=None)
@@ -87,6 +87,6 @@ def test_database_down_then_back(rest, ctl):
     reply = rest.get("/health", key=None)
     assert reply.json() == {"status": "healthy", "service": "elpyfi-api", "database": "up"}
     if workers_before:
-        assert _worker_pids() == workers_before, "elpyfi-fcgi processes were restarted"
+        assert _worker_pids(run_dir) == workers_before, "elpyfi-fcgi processes were restarted"
     else:
         pytest.skip("could not see the elpyfi-fcgi processes in /proc (restart check skipped; the rest passed)")

@@ -85,7 +85,8 @@ def test_error_bodies_are_plain_json_objects(rest):
     assert reply.header("Content-Type").split(";")[0].strip() == "application/json"
 
 
-def test_no_sql_or_stack_trace_in_any_error(rest, db):
+def test_no_sql_or_stack_trace_in_any_error(rest, db, data):
+    data.sentinels()
     before = table_counts(db)
     targets = [
         (None, "/positions"), ("wrong", "/positions"), ("", "/signals/recent"),

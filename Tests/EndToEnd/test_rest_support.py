@@ -244,6 +244,15 @@ class Data:
         self.db.execute("INSERT INTO strategies (name, active, description) VALUES (%s, %s, %s)",
                         (name, active, description))
 
+    def sentinels(self) -> str:
+        """One row of each kind under a fresh name, so that a stray DELETE/UPDATE/TRUNCATE would show."""
+        n = self.name("sentinel")
+        self.strategy(n, True, "sentinel")
+        self.position(n, "SENT", quantity="1.5")
+        self.signal(n, "SENT", "proposed", 0.5, None, '{"sentinel": true}')
+        self.metrics(n, self.today())
+        return n
+
     def today(self) -> str:
         return str(self.one("SELECT (now() AT TIME ZONE %s)::date", (test_timezone(),))[0])
 
@@ -268,9 +277,18 @@ class Data:
                                 "VALUES (%s::date, %s, %s)", (week, row[0], row[1]))
 
 
-def table_counts(db) -> dict[str, int]:
-    """Row counts of every engine table (to prove that requests write nothing)."""
-    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+def table_counts(db) -> dict[str, object]:
+    """What a write through the API would change: the test-owned rows (strategy `t_...`) of every engine table, and
+    that every table and the view still exist. Only test-owned rows are counted because the stack may run a demo
+    event generator that writes its own rows meanwhile; tests that use this insert sentinel rows first (`Data.sentinels`)."""
+    counts: dict[str, object] = {}
+    for table, column in (("strategies", "name"), ("positions", "strategy"), ("signals", "strategy"),
+                          ("strategy_metrics", "strategy")):
+        counts[table] = db.execute(f"SELECT count(*), coalesce(sum(hashtext(t::text)), 0) FROM {table} t "
+                                   f"WHERE {column} LIKE 't\\_%'").fetchone()
+    counts["relations"] = db.execute("SELECT count(*) FROM pg_class WHERE relname = ANY(%s)",
+                                     (TABLES + ["pending_ai_proposals"],)).fetchone()[0]
+    return counts
 
 
 def expected_signal_order(rows: list[tuple[int, str]]) -> list[int]:

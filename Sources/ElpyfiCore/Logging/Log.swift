@@ -21,7 +21,7 @@ public struct Log: Sendable {
     public func error(_ message: String) { write(.error, message) }
 
     private func write(_ level: Level, _ message: String) {
-        let cleaned = message.map { $0 == "\n" || $0 == "\r" ? " " : $0 }
+        let cleaned = message.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 == "\"" ? "'" : $0 }
         let line = "level=\(level.rawValue) component=\(component) msg=\"\(String(cleaned))\"\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }

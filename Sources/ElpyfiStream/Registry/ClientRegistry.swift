@@ -192,3 +192,5 @@ public struct Subscription: Sendable, Equatable {
         self.resume = resume
     }
 }
+
+extension ClientRegistry.Action: Equatable where Handle: Equatable {}

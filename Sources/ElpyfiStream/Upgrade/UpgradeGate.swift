@@ -1,0 +1,110 @@
+import ElpyfiCore
+
+/// An HTTP request as the gate sees it (transport-free).
+public struct StreamRequest: Sendable {
+    public var method: String
+    /// The raw request target, e.g. `/ws/signals?strategy=momentum`.
+    public var uri: String
+    /// Every `X-API-Key` header value (usually zero or one).
+    public var apiKeyHeaders: [String]
+    /// True when the request asks for a WebSocket upgrade.
+    public var isUpgrade: Bool
+
+    public init(method: String, uri: String, apiKeyHeaders: [String] = [], isUpgrade: Bool) {
+        self.method = method
+        self.uri = uri
+        self.apiKeyHeaders = apiKeyHeaders
+        self.isUpgrade = isUpgrade
+    }
+}
+
+/// The gate's typed verdict.
+public enum StreamOutcome: Equatable, Sendable {
+    /// `GET`/`HEAD /stream/health`.
+    case health
+    /// Upgrade and register with this subscription.
+    case upgrade(Subscription)
+    /// Answer this HTTP error; never upgrade.
+    case refuse(StreamRefusal)
+}
+
+/// Decides every request before any upgrade, in API.md's order:
+/// path (404) → method (405) → key (401/403) → parameters (400) → LISTEN (503).
+public struct UpgradeGate: Sendable {
+    private let verifier: APIKeyVerifier
+
+    public init(verifier: APIKeyVerifier) { self.verifier = verifier }
+
+    /// The verdict for `request`; `isListening` and `retryAfterSeconds` describe LISTEN right now.
+    public func decide(_ request: StreamRequest, isListening: Bool, retryAfterSeconds: Int) -> StreamOutcome {
+        let path: Substring
+        let query: Substring
+        if let mark = request.uri.firstIndex(of: "?") {
+            path = request.uri[..<mark]
+            query = request.uri[request.uri.index(after: mark)...]
+        } else {
+            path = request.uri[...]
+            query = ""
+        }
+        if path == "/stream/health" {
+            return request.method == "GET" || request.method == "HEAD" ? .health : .refuse(.api(.methodNotAllowed))
+        }
+        guard let kind = StreamKind(path: String(path)) else { return .refuse(.api(.notFound)) }
+        guard request.method == "GET" || request.method == "HEAD" else { return .refuse(.api(.methodNotAllowed)) }
+        let parameters = QueryParameters(query)
+        switch authenticate(request.apiKeyHeaders, parameters) {
+        case .allowed: break
+        case .missing: return .refuse(.api(.missingAPIKey))
+        case .invalid: return .refuse(.api(.invalidAPIKey))
+        }
+        let subscription: Subscription
+        do {
+            subscription = try UpgradeGate.subscription(kind: kind, parameters)
+        } catch {
+            return .refuse(.api(error))
+        }
+        guard isListening else { return .refuse(.streamUnavailable(retryAfterSeconds: retryAfterSeconds)) }
+        guard request.isUpgrade, request.method == "GET" else { return .refuse(.upgradeRequired) }
+        return .upgrade(subscription)
+    }
+
+    /// `X-API-Key` when it has a value, else the `api_key` query parameter (browsers cannot set headers on a WebSocket).
+    private func authenticate(_ headers: [String], _ parameters: QueryParameters) -> AuthOutcome {
+        let headerValues = headers.filter { !$0.trimmingASCIIWhitespace().isEmpty }
+        if !headerValues.isEmpty {
+            // Two headers are never one valid key (a proxy would join them with a comma).
+            return verifier.check(headerValues.joined(separator: ","))
+        }
+        let values = parameters.pairs.filter { $0.name == "api_key" }.map(\.value)
+        switch values.count {
+        case 0: return verifier.check(nil)
+        case 1: return values[0].map { verifier.check($0) } ?? (verifier.isDevelopmentMode ? .allowed : .invalid)
+        default: return verifier.isDevelopmentMode ? .allowed : .invalid
+        }
+    }
+
+    /// `strategy` (validated like REST), and `since` + `epoch` (both or neither; `since` plain digits).
+    static func subscription(kind: StreamKind, _ parameters: QueryParameters) throws(APIError) -> Subscription {
+        let strategy = try ParameterRules.name(parameters.single("strategy"), parameter: "strategy")
+        let sinceText = try parameters.single("since")
+        let epochText = try parameters.single("epoch")
+        var resume: Subscription.ResumePoint?
+        switch (sinceText, epochText) {
+        case (nil, nil):
+            resume = nil
+        case (.some, nil):
+            throw APIError.invalidParameter(name: "epoch", reason: "is required with since")
+        case (nil, .some):
+            throw APIError.invalidParameter(name: "since", reason: "is required with epoch")
+        case (.some(let since), .some(let epoch)):
+            guard let seq = DecimalDigits.parse(since) else {
+                throw APIError.invalidParameter(name: "since", reason: "must be a whole number (plain digits)")
+            }
+            guard ParameterRules.isValidName(epoch) else {
+                throw APIError.invalidParameter(name: "epoch", reason: "must be an epoch id from a connected message")
+            }
+            resume = Subscription.ResumePoint(since: seq, epoch: epoch)
+        }
+        return Subscription(filter: StreamFilter(kind: kind, strategy: strategy), resume: resume)
+    }
+}

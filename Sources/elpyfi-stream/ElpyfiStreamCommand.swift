@@ -1,0 +1,82 @@
+import ArgumentParser
+import ElpyfiCore
+import ElpyfiStream
+import NIOCore
+import NIOPosix
+import Postgres
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `elpyfi-stream [--listen HOST:PORT] [--env-file PATH]`: the WebSocket sidecar.
+///
+/// Wires the pieces and waits: `Config` → `UpgradeGate` + `StreamHub` (one event
+/// loop) → `StreamServer` (NIO HTTP/1 + WebSocket) and `ListenerThread` (libpq LISTEN).
+/// Exits 0 after SIGTERM/SIGINT, 1 only for bad configuration or an unusable listen address.
+@main
+struct ElpyfiStreamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "elpyfi-stream",
+        abstract: "Relays PostgreSQL NOTIFY trading_events to WebSocket clients (/ws, /ws/signals, /ws/trades)."
+    )
+
+    @Option(help: "HOST:PORT to serve HTTP/WebSocket on (default ELPYFI_STREAM_LISTEN, 127.0.0.1:9020).")
+    var listen: String?
+
+    @Option(name: .customLong("env-file"), help: "A .env file read under the environment (default ./.env if present).")
+    var envFile: String?
+
+    func run() throws {
+        let log = Log(component: "stream")
+        let config: Config
+        do {
+            config = try Config.load(envFile: envFile)
+        } catch {
+            log.error("\(error)")
+            throw ExitCode(1)
+        }
+        guard case .tcp(let host, let port)? = ListenAddress(listen ?? config.streamListen) else {
+            log.error("invalid --listen: must be host:port")
+            throw ExitCode(1)
+        }
+        let verifier = APIKeyVerifier(config: config)
+        if verifier.isDevelopmentMode {
+            log.warning("no API keys configured (ELPYFI_API_KEYS / ELPYFI_API_KEY_HASHES): development mode, every client is let in")
+        }
+
+        // One event loop for everything: the registry, every WebSocket and the HTTP side. Fan-out is
+        // a loop of non-blocking writes of one shared buffer, so a second loop would only add a hop
+        // (and a lock) per event; libpq reads happen on the listener thread, off this loop.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let hub = StreamHub(loop: group.next(), gate: UpgradeGate(verifier: verifier), config: config)
+        let server: Channel
+        do {
+            server = try StreamServer.bind(host: host, port: port, group: group, hub: hub, queueBytes: config.streamClientQueueBytes)
+        } catch {
+            log.error("cannot listen on \(host):\(port): \(error)")
+            try? group.syncShutdownGracefully()
+            throw ExitCode(1)
+        }
+        hub.loop.execute { hub.started(server: server) }
+
+        let settings = PostgresConnection.Settings(
+            url: config.listenDatabaseURL,
+            connectTimeoutSeconds: config.databaseConnectTimeoutSeconds,
+            sessionParameters: [("default_transaction_read_only", "on"), ("TimeZone", config.timeZone)],
+            applicationName: "elpyfi-stream-listen"
+        )
+        let listener = ListenerThread(listener: PostgresListener(settings: settings), hub: hub)
+        listener.start()
+
+        let signals = ShutdownSignals { hub.loop.execute { hub.shutdown() } }
+        log.info("serving /ws, /ws/signals, /ws/trades and /stream/health on \(host):\(port)")
+
+        try? hub.finished.wait()
+        listener.stop()
+        signals.cancel()
+        try? group.syncShutdownGracefully()
+        log.info("stopped")
+    }
+}

@@ -1,0 +1,82 @@
+import ElpyfiCore
+import ElpyfiStream
+import NIOCore
+import NIOHTTP1
+
+/// Every plain HTTP request: `/stream/health`, and the JSON refusals of upgrades the gate turned down
+/// (401/403/400/404/405/426/503), answered before any socket is upgraded.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The pipeline name, so the upgrade can remove this handler.
+    static let name = "elpyfi-http"
+
+    private let hub: StreamHub
+    private var request: HTTPRequestHead?
+
+    init(hub: StreamHub) { self.hub = hub }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break  // bodies are not read: nothing here takes one
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let response: APIResponse
+        var keepAlive = head.isKeepAlive
+        switch hub.decide(StreamRequest(head)) {
+        case .health:
+            response = hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match"))
+        case .refuse(let refusal):
+            response = refusal.response
+            keepAlive = keepAlive && !head.isWebSocketUpgrade
+        case .upgrade:
+            // The gate said yes here but not to the upgrader a moment ago: only a LISTEN flap does that.
+            response = StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response
+            keepAlive = false
+        }
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if let contentType = response.contentType { headers.add(name: "Content-Type", value: contentType) }
+        if response.status != 304 { headers.add(name: "Content-Length", value: String(response.body.count)) }
+        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let status = HTTPResponseStatus(statusCode: response.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD && !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension StreamRequest {
+    /// The gate's view of an HTTP request head (keys are read here, never logged).
+    init(_ head: HTTPRequestHead) {
+        self.init(method: head.method.rawValue, uri: head.uri, apiKeyHeaders: head.headers["X-API-Key"],
+                  isUpgrade: head.isWebSocketUpgrade)
+    }
+}
+
+extension HTTPRequestHead {
+    /// `Upgrade: websocket` (case-insensitive, as RFC 6455 asks).
+    var isWebSocketUpgrade: Bool {
+        headers["Upgrade"].contains { $0.lowercased().contains("websocket") }
+    }
+}

@@ -1,0 +1,185 @@
+import ElpyfiCore
+import ElpyfiStream
+import NIOCore
+
+/// Owns the `ClientRegistry` on the one event loop and performs the actions it returns.
+///
+/// Every method runs on `loop` (the listener thread hops here with `loop.execute`), so the
+/// registry needs no lock, and admitting a client (connected + replay) is one uninterrupted step.
+final class StreamHub: @unchecked Sendable {
+    let loop: EventLoop
+    let gate: UpgradeGate
+    /// Completed once shutdown has closed every client.
+    let finished: EventLoopFuture<Void>
+
+    private let finishedPromise: EventLoopPromise<Void>
+    private var registry: ClientRegistry<WebSocketClientHandler>
+    private var server: Channel?
+    private var retryAfterSeconds = 1
+    private var shuttingDown = false
+    private var pendingFlush: [WebSocketClientHandler] = []
+    private let log = Log(component: "stream")
+    /// How long a closing connection may take to flush its close frame before it is cut.
+    let closeGrace: TimeAmount
+
+    init(loop: EventLoop, gate: UpgradeGate, config: Config) {
+        self.loop = loop
+        self.gate = gate
+        finishedPromise = loop.makePromise()
+        finished = finishedPromise.futureResult
+        registry = ClientRegistry(
+            ring: ReplayRing.Limits(minimumEvents: config.streamRingEvents, minimumSeconds: config.streamRingSeconds),
+            pingSeconds: config.streamPingSeconds, pingTimeoutSeconds: config.streamPingTimeoutSeconds)
+        closeGrace = .seconds(Int64(max(5, config.streamPingSeconds)))
+    }
+
+    /// The server socket is bound: start the ping/drop clock.
+    func started(server: Channel) {
+        self.server = server
+        loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            perform(registry.tick(now: .now()))
+        }
+    }
+
+    // MARK: HTTP side
+
+    /// The gate's verdict with the current LISTEN state.
+    func decide(_ request: StreamRequest) -> StreamOutcome {
+        guard !shuttingDown else { return .refuse(.streamUnavailable(retryAfterSeconds: 1)) }
+        return gate.decide(request, isListening: registry.isListening, retryAfterSeconds: retryAfterSeconds)
+    }
+
+    /// `/stream/health`.
+    func health(ifNoneMatch: String?) -> APIResponse {
+        StreamHealth.response(registry, retryAfterSeconds: retryAfterSeconds, ifNoneMatch: ifNoneMatch)
+    }
+
+    // MARK: Listener side
+
+    /// LISTEN is live: new epoch; connected clients get `stream.resumed`.
+    func listenerUp() {
+        let epoch = EpochID.random()
+        log.info("LISTEN \(PostgresChannelName.value) live; epoch \(epoch)")
+        perform(registry.listenerUp(epoch: epoch, now: .now()))
+    }
+
+    /// LISTEN is down: refuse new clients, health 503, `Retry-After` the next attempt.
+    func listenerDown(retryAfterMilliseconds: Int) {
+        registry.listenerDown()
+        listenerRetrying(retryAfterMilliseconds: retryAfterMilliseconds)
+    }
+
+    /// The next connection attempt is this far away.
+    func listenerRetrying(retryAfterMilliseconds: Int) {
+        retryAfterSeconds = max(1, (retryAfterMilliseconds + 999) / 1000)
+    }
+
+    /// A batch of notifications in NOTIFY order: relay the good ones, count the rest.
+    func deliver(_ batch: [Result<ScannedEvent, PayloadRejection>]) {
+        let now = Moment.now()
+        for item in batch {
+            switch item {
+            case .success(let event):
+                if let action = registry.relay(event, now: now) { perform(action, flush: false) }
+            case .failure(let rejection):
+                registry.payloadDropped()
+                log.warning("dropped a notification: \(rejection)")
+            }
+        }
+        flushPending()
+    }
+
+    // MARK: Clients
+
+    /// Registers a freshly upgraded client and writes its first frames; false when refused.
+    func admit(_ client: WebSocketClientHandler, subscription: Subscription) -> Bool {
+        guard !shuttingDown else { return false }
+        switch registry.admit(client, subscription: subscription, now: .now()) {
+        case .refused:
+            return false
+        case .admitted(let id, let frames):
+            client.id = id
+            for frame in frames { client.write(ByteBuffer(bytes: frame)) }
+            client.flush()
+            return true
+        }
+    }
+
+    /// Any frame from the client.
+    func heard(_ client: WebSocketClientHandler) {
+        if let id = client.id { registry.heard(from: id, now: .now()) }
+    }
+
+    /// The connection closed.
+    func removed(_ client: WebSocketClientHandler) {
+        if let id = client.id { registry.remove(id) }
+    }
+
+    /// The client's queue passed `ELPYFI_STREAM_CLIENT_QUEUE_BYTES`.
+    func slowConsumer(_ client: WebSocketClientHandler) {
+        guard let id = client.id, let action = registry.slowConsumer(id) else { return }
+        log.warning("closed a slow consumer (queue over its bound)")
+        perform(action)
+    }
+
+    // MARK: Shutdown
+
+    /// Stop accepting, close every client with 1001, then complete `finished`.
+    func shutdown() {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        log.info("shutting down: closing \(registry.clientCount) clients with 1001")
+        server?.close(promise: nil)
+        var closing: [EventLoopFuture<Void>] = []
+        for case .close(let clients, let code, let reason) in registry.shutdown() {
+            for client in clients {
+                closing.append(client.closeFuture)
+                client.close(code: code, reason: reason, grace: .seconds(2))
+            }
+        }
+        // Clients that do not answer the close in time are cut; either way `finished` completes once.
+        let deadline = loop.scheduleTask(in: .seconds(3)) { [self] in finish() }
+        EventLoopFuture.andAllComplete(closing, on: loop).whenComplete { [self] _ in
+            deadline.cancel()
+            finish()
+        }
+    }
+
+    private var isFinished = false
+
+    private func finish() {
+        guard !isFinished else { return }
+        isFinished = true
+        finishedPromise.succeed()
+    }
+
+    // MARK: Performing actions
+
+    private func perform(_ actions: [ClientRegistry<WebSocketClientHandler>.Action]) {
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: ClientRegistry<WebSocketClientHandler>.Action, flush: Bool = true) {
+        switch action {
+        case .send(let frame, let clients):
+            // Serialised once: every client's write shares this one buffer's storage.
+            let buffer = ByteBuffer(bytes: frame)
+            for client in clients { client.write(buffer) }
+            if flush { clients.forEach { $0.flush() } } else { pendingFlush += clients }
+        case .ping(let clients):
+            clients.forEach { $0.sendPing() }
+        case .close(let clients, let code, let reason):
+            clients.forEach { $0.close(code: code, reason: reason, grace: closeGrace) }
+        }
+    }
+
+    private func flushPending() {
+        for client in pendingFlush { client.flush() }
+        pendingFlush.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The LISTEN channel's name, for log lines.
+enum PostgresChannelName {
+    static let value = "trading_events"
+}

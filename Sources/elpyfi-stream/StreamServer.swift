@@ -1,0 +1,51 @@
+import ElpyfiStream
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// The listening socket and each connection's pipeline.
+enum StreamServer {
+    /// Client frames the sidecar accepts are tiny (`ping`, pongs, close); anything bigger is refused with 1009.
+    static let maximumClientFrameBytes = 4096
+
+    /// Binds `host:port` and serves HTTP/1.1 with WebSocket upgrades decided by `hub`.
+    static func bind(host: String, port: Int, group: EventLoopGroup, hub: StreamHub, queueBytes: Int) throws -> Channel {
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: maximumClientFrameBytes,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                // Refusals return nil here and reach HTTPRequestHandler, which answers them as JSON.
+                guard case .upgrade = hub.decide(StreamRequest(head)) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name).whenFailure { _ in }
+                    guard case .upgrade(let subscription) = hub.decide(StreamRequest(head)) else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    try channel.pipeline.syncOperations.addHandler(WebSocketClientHandler(hub: hub, subscription: subscription))
+                }
+            }
+        )
+        return try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // The slow-consumer bound: past `high` queued bytes the channel turns unwritable and is closed with 1008.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: queueBytes / 2, high: queueBytes))
+            // Small reads: clients send only pings and pongs, so idle connections hold little memory.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 16384))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(hub: hub), name: HTTPRequestHandler.name)
+                }
+            }
+            .bind(host: host, port: port)
+            .wait()
+    }
+}

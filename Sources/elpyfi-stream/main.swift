@@ -1,1 +1,0 @@
-print("elpyfi-stream: not built yet")

@@ -1,0 +1,47 @@
+import ElpyfiStream
+
+/// A moment `seconds` after an arbitrary start.
+func at(_ seconds: Double) -> Moment {
+    Moment(monotonicNanoseconds: UInt64(seconds * 1e9) + 1_000_000_000_000, unixMilliseconds: 1_705_314_660_000 + Int64(seconds * 1000))
+}
+
+/// A scanned event of `type` for `strategy`.
+func event(_ type: String, strategy: String? = nil) -> ScannedEvent {
+    let data = strategy.map { #"{"strategy":"\#($0)"}"# } ?? "{}"
+    guard case .success(let scanned) = EventScanner.scan(Array(#"{"type":"\#(type)","data":\#(data)}"#.utf8)) else {
+        fatalError("test event does not scan")
+    }
+    return scanned
+}
+
+/// The JSON text inside an encoded server text frame.
+func text(_ frame: [UInt8]) -> String {
+    let length = Int(frame[1])
+    let offset = length == 126 ? 4 : length == 127 ? 10 : 2
+    return String(decoding: frame[offset...], as: UTF8.self)
+}
+
+extension ClientRegistry.Action {
+    var sentText: String? {
+        if case .send(let frame, _) = self { return text(frame) }
+        return nil
+    }
+    var recipients: [Handle] {
+        switch self {
+        case .send(_, let to): to
+        case .ping(let to): to
+        case .close(let to, _, _): to
+        }
+    }
+}
+
+extension ClientRegistry.Admission {
+    var frames: [String] {
+        if case .admitted(_, let frames) = self { return frames.map(text) }
+        return []
+    }
+    var id: ClientID? {
+        if case .admitted(let id, _) = self { return id }
+        return nil
+    }
+}

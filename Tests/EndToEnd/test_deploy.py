@@ -1,0 +1,297 @@
+"""The shipped nginx config and deploy scripts, seen from outside: nginx -t, JSON refusals in the order of
+API.md's "Precise rules" (404 -> 405 -> 413), bounded URIs and headers, CORS, the 429 rate limit, TLS 1.2+ only,
+and access logs that never hold an API key. Everything here is answered by nginx itself, except where a
+request is meant to reach the worker (a 10 kB key must arrive there and be refused 403)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import pathlib
+import socket
+import ssl
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+ALLOWED_ORIGIN = "http://localhost:3000"  # deploy/test renders ELPYFI_CORS_ORIGINS=http://localhost:3000
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def raw(base_url: str, request: bytes, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; return (status, headers with lower-case names, body) of the first response."""
+    u = urllib.parse.urlsplit(base_url)
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            if sep:
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), None)
+                if length is not None and len(rest) >= length:
+                    break
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def assert_json_error(resp: requests.Response, status: int, code: str) -> None:
+    assert resp.status_code == status, (resp.status_code, resp.headers, resp.text[:300])
+    assert resp.headers["Content-Type"].split(";")[0] == "application/json", resp.headers
+    body = resp.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["code"] == code, body
+    assert body["error"]["message"].strip(), body
+
+
+# -- the config itself ----------------------------------------------------------------------------------------------
+
+def test_rendered_config_passes_nginx_t(ctl):
+    ctl("nginx-test")
+
+
+def test_server_header_has_no_version(base_url):
+    server = requests.get(f"{base_url}/nope-deploy", timeout=10).headers.get("Server", "")
+    assert server in ("", "nginx"), server
+
+
+# -- methods, bodies, sizes: nginx's own JSON refusals ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE", "FOO"])
+@pytest.mark.parametrize("path", ["/positions", "/metrics/momentum_v2", "/health", "/ws", "/openapi.yaml", "/"])
+def test_other_methods_on_known_paths_are_405_json(base_url, api_key, method, path):
+    resp = requests.request(method, f"{base_url}{path}", headers={"X-API-Key": api_key}, timeout=10)
+    assert_json_error(resp, 405, "method_not_allowed")
+    assert resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_post_with_a_body_is_405_not_413(base_url, api_key):
+    resp = requests.post(f"{base_url}/positions", data=b"x" * 100_000, headers={"X-API-Key": api_key}, timeout=10)
+    assert_json_error(resp, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("path", ["/nope", "/positions/", "/metrics/", "/metrics/a/b", "/_e/405"])
+def test_other_methods_on_unknown_paths_are_404_first(base_url, path):
+    assert_json_error(requests.post(f"{base_url}{path}", data=b"x" * 100_000, timeout=10), 404, "not_found")
+
+
+def test_plain_options_is_405(base_url):
+    assert_json_error(requests.options(f"{base_url}/positions", timeout=10), 405, "method_not_allowed")
+
+
+def test_get_with_a_body_is_413_body_not_allowed(base_url, api_key):
+    resp = requests.request("GET", f"{base_url}/positions", data=b"hello", headers={"X-API-Key": api_key}, timeout=10)
+    assert_json_error(resp, 413, "body_not_allowed")
+
+
+def test_chunked_get_is_413(base_url, api_key):
+    status, headers, body = raw(base_url, b"GET /positions HTTP/1.1\r\nHost: x\r\nX-API-Key: " + api_key.encode()
+                                + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert status == 413 and b'"body_not_allowed"' in body, (status, body)
+
+
+def test_long_uri_is_414_uri_too_long(base_url, api_key):
+    resp = requests.get(f"{base_url}/positions?pad={'a' * 20_000}", headers={"X-API-Key": api_key}, timeout=10)
+    assert_json_error(resp, 414, "uri_too_long")
+
+
+def test_huge_header_is_431_headers_too_large(base_url):
+    resp = requests.get(f"{base_url}/positions", headers={"X-API-Key": "k" * 20_000}, timeout=10)
+    assert_json_error(resp, 431, "headers_too_large")
+
+
+def test_10kb_key_reaches_the_worker_and_is_403(base_url):
+    resp = requests.get(f"{base_url}/positions", headers={"X-API-Key": "j" * 10_000}, timeout=10)
+    assert_json_error(resp, 403, "invalid_api_key")
+
+
+def test_path_traversal_is_400_bad_request_json(base_url):
+    status, headers, body = raw(base_url, b"GET /metrics/..%2F..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\nHost: x\r\n"
+                                          b"Connection: close\r\n\r\n")
+    if status == 400:
+        assert headers["content-type"].startswith("application/json") and b'"bad_request"' in body, body
+    else:  # nginx let it through: the worker must refuse the strategy name
+        assert status in (400, 404), (status, body)
+
+
+def test_malformed_request_is_400_json(base_url):
+    status, headers, body = raw(base_url, b"GET /health HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n")
+    assert status == 400 and headers["content-type"].startswith("application/json"), (status, body)
+    assert b'"bad_request"' in body
+
+
+def test_internal_error_locations_are_not_reachable(base_url):
+    for path in ("/_e/405", "/_e/429", "/_cors/preflight"):
+        assert_json_error(requests.get(f"{base_url}{path}", timeout=10), 404, "not_found")
+
+
+# -- CORS ---------------------------------------------------------------------------------------------------------------
+
+def test_preflight_from_allowed_origin_is_204_with_exact_headers(base_url):
+    resp = requests.options(f"{base_url}/signals/recent", timeout=10, headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "x-api-key"})
+    assert resp.status_code == 204, resp.headers
+    assert resp.content == b""
+    assert resp.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert resp.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert "x-api-key" in resp.headers["Access-Control-Allow-Headers"].lower()
+    assert resp.headers["Access-Control-Max-Age"] == "600"
+    assert "Origin" in resp.headers["Vary"]
+
+
+def test_preflight_from_other_origin_is_405_without_cors_headers(base_url):
+    resp = requests.options(f"{base_url}/positions", timeout=10, headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert_json_error(resp, 405, "method_not_allowed")
+    assert not [h for h in resp.headers if h.lower().startswith("access-control-")], resp.headers
+
+
+def test_preflight_on_unknown_path_is_404(base_url):
+    resp = requests.options(f"{base_url}/nope", timeout=10, headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert_json_error(resp, 404, "not_found")
+
+
+@pytest.mark.parametrize("path,keyed", [("/health", False), ("/positions", True), ("/positions", False)])
+def test_allowed_origin_gets_cors_headers_on_answers_and_errors(base_url, api_key, path, keyed):
+    headers = {"Origin": ALLOWED_ORIGIN, **({"X-API-Key": api_key} if keyed else {})}
+    resp = requests.get(f"{base_url}{path}", headers=headers, timeout=10)
+    assert resp.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN, (resp.status_code, resp.headers)
+    assert "ETag" in resp.headers["Access-Control-Expose-Headers"]
+    assert "Origin" in resp.headers["Vary"]
+
+
+def test_disallowed_origin_gets_no_cors_headers(base_url, api_key):
+    resp = requests.get(f"{base_url}/positions", headers={"Origin": "https://evil.example", "X-API-Key": api_key},
+                        timeout=10)
+    assert resp.status_code == 200, resp.text[:300]
+    assert not [h for h in resp.headers if h.lower().startswith("access-control-")], resp.headers
+
+
+# -- rate limit ---------------------------------------------------------------------------------------------------------
+
+def test_rate_limit_answers_429_rate_limited_json_with_retry_after(base_url, rate_key):
+    """200 r/s with a burst of 200 per key (deploy/test): a few hundred quick requests with one key pass it."""
+    url = f"{base_url}/openapi.yaml"  # served by nginx itself: the flood never loads the workers
+    limited: list[requests.Response] = []
+    deadline = time.monotonic() + 20
+
+    def worker() -> None:
+        with requests.Session() as s:
+            while not limited and time.monotonic() < deadline:
+                resp = s.get(url, headers={"X-API-Key": rate_key, "Range": "bytes=0-0"}, timeout=10)
+                if resp.status_code == 429:
+                    limited.append(resp)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for f in [pool.submit(worker) for _ in range(8)]:
+            f.result()
+    assert limited, "no 429 within 20 s"
+    resp = limited[0]
+    assert_json_error(resp, 429, "rate_limited")
+    assert resp.headers["Retry-After"] == "1"
+    # Another key is not affected by this key's flood.
+    assert requests.get(f"{base_url}/health", timeout=10).status_code in (200, 503)
+    time.sleep(1.5)  # give the budget back
+
+
+# -- TLS ----------------------------------------------------------------------------------------------------------------
+
+def _tls_handshake(tls_url: str, version: ssl.TLSVersion) -> str:
+    u = urllib.parse.urlsplit(tls_url)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client offer old versions: the refusal must be the server's
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s, \
+            ctx.wrap_socket(s, server_hostname="localhost") as t:
+        t.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert t.recv(12).startswith(b"HTTP/1.1 ")
+        return t.version()
+
+
+@pytest.mark.parametrize("version,name", [(ssl.TLSVersion.TLSv1_2, "TLSv1.2"), (ssl.TLSVersion.TLSv1_3, "TLSv1.3")])
+def test_tls_port_speaks_tls_1_2_and_1_3(tls_url, version, name):
+    assert _tls_handshake(tls_url, version) == name
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+def test_tls_port_refuses_tls_1_0_and_1_1(tls_url, version):
+    with pytest.raises(ssl.SSLError) as err:
+        _tls_handshake(tls_url, version)
+    if "NO_PROTOCOLS_AVAILABLE" in str(err.value).upper() or "no protocols available" in str(err.value):
+        pytest.skip(f"this Python's OpenSSL cannot even offer {version.name}")
+    assert "PROTOCOL_VERSION" in str(err.value).upper() or "UNSUPPORTED_PROTOCOL" in str(err.value).upper(), err.value
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_tls_port_serves_the_api(tls_url):
+    resp = requests.get(f"{tls_url}/nope-tls", verify=False, timeout=10)
+    assert_json_error(resp, 404, "not_found")
+
+
+# -- documents ----------------------------------------------------------------------------------------------------------
+
+def test_status_page_or_404_json(base_url):
+    resp = requests.get(f"{base_url}/", timeout=10)
+    if (REPO / "web" / "index.html").exists():
+        assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/html")
+    else:
+        assert_json_error(resp, 404, "not_found")
+
+
+def test_openapi_is_served_as_yaml(base_url):
+    if not (REPO / "openapi.yaml").exists():
+        pytest.skip("no openapi.yaml yet")
+    resp = requests.get(f"{base_url}/openapi.yaml", timeout=10)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/yaml")
+    assert resp.content == (REPO / "openapi.yaml").read_bytes()
+
+
+def test_websocket_paths_without_sidecar_are_502_json(base_url, run_dir):
+    if (pathlib.Path(run_dir) / "stream.pid").exists():
+        pytest.skip("the sidecar runs (its own tests cover these paths)")
+    for path in ("/ws", "/stream/health"):
+        assert_json_error(requests.get(f"{base_url}{path}", timeout=10), 502, "upstream_unavailable")
+
+
+# -- logs ---------------------------------------------------------------------------------------------------------------
+
+def test_logs_never_contain_api_keys(base_url, api_key, hashed_key, logs):
+    mark = logs.mark()
+    marker = f"deploy-log-{time.monotonic_ns()}"
+    sent = [
+        f"/positions?m={marker}",
+        f"/positions?m={marker}&api_key={api_key}",
+        f"/ws?api_key={api_key}&m={marker}",
+        f"/ws/signals?m={marker}&API_KEY={api_key}&api_key={hashed_key}",
+        f"/signals/recent?m={marker}&api%5Fkey={api_key}",
+        f"/nope?m={marker}&api_key={api_key}",
+    ]
+    for target in sent:
+        requests.get(f"{base_url}{target}", headers={"X-API-Key": api_key}, timeout=10)
+    requests.post(f"{base_url}/positions?api_key={api_key}&m={marker}", headers={"X-API-Key": api_key}, timeout=10)
+    requests.get(f"{base_url}/positions", headers={"X-API-Key": hashed_key}, timeout=10)
+    time.sleep(0.5)
+    written = logs.since(mark)
+    assert written.get("nginx-access.log"), "nothing was written to the access log"
+    for name, text in written.items():
+        for key in (api_key, hashed_key):
+            assert key not in text, f"an API key was written to {name}"
+    entries = [e for e in logs.access_entries(mark) if e["path"] != "/positions" or e["query"]]
+    assert any(e["query"] == f"m={marker}" for e in entries), entries  # harmless queries are kept
+    assert sum(e["query"] == "[redacted]" for e in entries) >= 5, entries

@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# stack.sh: the whole local stack (PostgreSQL, N workers, sidecar, demo events, nginx) in one run dir.
+# Callers set the variables listed in STACK_VARS and the ELPYFI_* environment of the processes, then call
+# stack_up; stack_save writes them to $RUN/stack.env so dev-down and test-ctl can act on the same stack later.
+
+STACK_VARS=(RUN SVC_USER BIN_DIR DOC_ROOT PGDATA_DIR PG_PORT PG_SOCK_DIR PG_LOG PG_EXTRA_OPTS WORKERS THREADS
+    LOAD_DEMO OWNER_DSN)
+STACK_ENV=(ELPYFI_PORT ELPYFI_TLS_PORT ELPYFI_STREAM_LISTEN ELPYFI_DATABASE_URL ELPYFI_LISTEN_DATABASE_URL
+    ELPYFI_API_KEYS ELPYFI_API_KEY_HASHES ELPYFI_CORS_ORIGINS ELPYFI_RATE_LIMIT ELPYFI_RATE_BURST
+    ELPYFI_WS_CONN_LIMIT ELPYFI_TIMEZONE ELPYFI_STREAM_PING_SECONDS ELPYFI_STREAM_PING_TIMEOUT_SECONDS
+    ELPYFI_STREAM_CLIENT_QUEUE_BYTES ELPYFI_STREAM_RING_EVENTS ELPYFI_STREAM_RING_SECONDS
+    ELPYFI_STATEMENT_TIMEOUT_MS ELPYFI_DB_CONNECT_TIMEOUT)
+
+# stack_save: $RUN/stack.env (mode 600: it holds the keys), sourced by stack_load.
+stack_save() {
+    local v
+    {
+        for v in "${STACK_VARS[@]}"; do printf '%s=%q\n' "$v" "${!v-}"; done
+        for v in "${STACK_ENV[@]}"; do
+            if [ -n "${!v+set}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
+        done
+    } >"$RUN/stack.env"
+    chmod 600 "$RUN/stack.env"
+}
+
+# stack_load DIR: the variables of a stack saved by stack_save.
+stack_load() {
+    [ -f "$1/stack.env" ] || die "no stack in $1 (no stack.env)"
+    # shellcheck source=/dev/null
+    source "$1/stack.env"
+}
+
+# stage_for_svc: the service user must be able to run the binaries and read openapi.yaml/web/; when the project
+# lives where it cannot (e.g. under /root), copy them into the run dir.
+stage_for_svc() {
+    if ! as_svc test -x "$BIN_DIR/elpyfi-fcgi"; then
+        step "staging binaries into $RUN/bin ($SVC_USER cannot reach $BIN_DIR)"
+        svc_dir "$RUN/bin"
+        cp "$BIN_DIR"/elpyfi-fcgi "$RUN/bin/"
+        if [ -x "$BIN_DIR/elpyfi-stream" ]; then cp "$BIN_DIR/elpyfi-stream" "$RUN/bin/"; fi
+        BIN_DIR=$RUN/bin
+    fi
+    if ! as_svc test -r "$DOC_ROOT/openapi.yaml" && [ -r "$DOC_ROOT/openapi.yaml" ]; then
+        step "staging openapi.yaml and web/ into $RUN/docroot"
+        svc_dir "$RUN/docroot"
+        cp "$DOC_ROOT/openapi.yaml" "$RUN/docroot/"
+        if [ -d "$DOC_ROOT/web" ]; then cp -r "$DOC_ROOT/web" "$RUN/docroot/"; fi
+        chmod -R a+rX "$RUN/docroot"
+        DOC_ROOT=$RUN/docroot
+    fi
+}
+
+# Each worker: its own Unix socket in $RUN, a log file, a pid file.
+workers_start() {
+    local i
+    step "starting $WORKERS elpyfi-fcgi workers x $THREADS threads"
+    for ((i = 1; i <= WORKERS; i++)); do
+        rm -f "$RUN/fcgi-$i.sock"
+        start_daemon "fcgi-$i" "$RUN/fcgi-$i.log" \
+            "$BIN_DIR/elpyfi-fcgi" serve --listen "$RUN/fcgi-$i.sock" --threads "$THREADS"
+    done
+    for ((i = 1; i <= WORKERS; i++)); do
+        if ! wait_for 15 test -S "$RUN/fcgi-$i.sock"; then
+            tail -n 20 "$RUN/fcgi-$i.log" >&2
+            die "worker $i did not open $RUN/fcgi-$i.sock (log: $RUN/fcgi-$i.log)"
+        fi
+    done
+}
+
+workers_stop() {
+    local f name
+    for f in "$RUN"/fcgi-*.pid; do
+        [ -e "$f" ] || continue
+        name=$(basename "$f" .pid)
+        step "stopping worker $name"
+        stop_daemon "$name" 15
+    done
+}
+
+stream_port_open() { (exec 3<>"/dev/tcp/${ELPYFI_STREAM_LISTEN%:*}/${ELPYFI_STREAM_LISTEN##*:}") 2>/dev/null; }
+
+# The sidecar is optional until it is built.
+stream_start() {
+    if [ ! -x "$BIN_DIR/elpyfi-stream" ]; then
+        warn "$BIN_DIR/elpyfi-stream not built: WebSocket streams and /stream/health will answer 502"
+        return 0
+    fi
+    need_port elpyfi-stream "${ELPYFI_STREAM_LISTEN##*:}" "${ELPYFI_STREAM_LISTEN%:*}"
+    step "starting elpyfi-stream on $ELPYFI_STREAM_LISTEN"
+    start_daemon stream "$RUN/stream.log" "$BIN_DIR/elpyfi-stream" --listen "$ELPYFI_STREAM_LISTEN"
+    if ! wait_for 15 stream_port_open; then
+        tail -n 20 "$RUN/stream.log" >&2
+        die "elpyfi-stream is not listening on $ELPYFI_STREAM_LISTEN (log: $RUN/stream.log)"
+    fi
+}
+
+stream_stop() {
+    if daemon_pid stream >/dev/null; then step "stopping elpyfi-stream"; fi
+    stop_daemon stream 15
+}
+
+# deploy/demo-events (owned by the stream helper) writes rows and NOTIFYs with the owner role. It is a client,
+# not a server, so it runs as the invoking user (it may need that user's python).
+demo_events_start() {
+    local script=$ELPYFI_DEPLOY/demo-events
+    if [ ! -x "$script" ]; then return 0; fi
+    step "starting deploy/demo-events"
+    ELPYFI_DATABASE_URL=$OWNER_DSN DAEMON_AS_SELF=1 start_daemon demo-events "$RUN/demo-events.log" "$script"
+}
+
+wait_healthy() {
+    step "waiting for http://127.0.0.1:$ELPYFI_PORT/health"
+    wait_for 30 health_ok || die "/health is not healthy: $(curl -sS "http://127.0.0.1:$ELPYFI_PORT/health" 2>&1 || true)"
+    step "healthy: $(curl -sS "http://127.0.0.1:$ELPYFI_PORT/health")"
+}
+health_ok() { curl -fsS --max-time 2 "http://127.0.0.1:$ELPYFI_PORT/health" | grep -q '"healthy"'; }
+
+stack_up() {
+    svc_dir "$RUN"
+    stage_for_svc
+    stack_save
+    pg_init
+    pg_start
+    pg_create_db
+    pg_load_schema
+    # Demo rows only into empty tables: rerunning dev-up keeps what is there.
+    if [ "$LOAD_DEMO" = 1 ]; then
+        if pg_tables_empty; then pg_load_demo; else step "keeping the existing rows (no demo reload)"; fi
+    fi
+    make_cert "$RUN/tls"
+    workers_start
+    stream_start
+    demo_events_start
+    nginx_render
+    nginx_check
+    nginx_start
+    wait_healthy
+}
+
+# stack_down: everything stops; the cluster's data stays.
+stack_down() {
+    nginx_stop
+    stop_daemon demo-events 5
+    stream_stop
+    workers_stop
+    pg_stop
+}

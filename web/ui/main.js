@@ -1,0 +1,302 @@
+// main.js: wires the page together: the key prompt, snapshot loading (REST), the live stream and its events.
+// State lives here; api.js talks HTTP, stream.js the WebSocket, tables.js renders, format.js formats.
+import { ApiError, get, request, withQuery } from './api.js';
+import { keepRaw } from './json.js';
+import { Stream } from './stream.js';
+import { el, feedItem, fillBody, positionKey, renderMetrics, renderPdt, renderPositions, setBadge, signalRow } from './tables.js';
+
+const KEY_STORE = 'elpyfi.apiKey';
+const PAGE_SIZE = 20;
+const FEED_MAX = 100;
+const HEALTH_EVERY_MS = 15000;
+const POSITION_FIELDS = ['symbol', 'strategy', 'quantity', 'entry_price', 'current_price', 'unrealized_pl'];
+const SIGNAL_FIELDS = ['id', 'strategy', 'symbol', 'action', 'confidence', 'timestamp'];
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  key: null,
+  stream: null,
+  positions: [],
+  signals: { strategy: '', action: '', before: null, history: [], rows: [] },
+  proposals: [],
+};
+
+// ---- the key ------------------------------------------------------------------------------------------------
+
+/** Shows the key form with `message` (a refusal says so plainly) and stops everything that used the old key. */
+function askForKey(message) {
+  state.stream?.stop();
+  state.stream = null;
+  state.key = null;
+  sessionStorage.removeItem(KEY_STORE);
+  $('dashboard').hidden = true;
+  $('change-key').hidden = true;
+  $('key-panel').hidden = false;
+  $('key-message').textContent = message;
+  $('key-input').value = '';
+  $('key-input').focus();
+}
+
+/** Checks a key with one cheap authenticated GET, then opens the dashboard with it. */
+async function useKey(key) {
+  if (!key) return askForKey('Enter an API key.');
+  try {
+    await get('/pdt/status', key);
+  } catch (e) {
+    if (e instanceof ApiError && e.isAuth) return askForKey(authMessage(e));
+    showError(`Could not check the key (${describe(e)}); showing what loads.`);
+  }
+  state.key = key;
+  sessionStorage.setItem(KEY_STORE, key);
+  $('key-panel').hidden = true;
+  $('dashboard').hidden = false;
+  $('change-key').hidden = false;
+  refresh(...Object.keys(LOADERS));
+  state.stream = new Stream(key, { onEvent, onResync, onStatus, onRefused });
+  state.stream.start();
+}
+
+function authMessage(e) {
+  return e.status === 403
+    ? 'That key was refused (403 invalid_api_key). Check it and enter it again, or use another key.'
+    : 'This API needs a key (401 missing_api_key). Enter one to continue.';
+}
+
+// ---- snapshots over REST ------------------------------------------------------------------------------------
+
+const LOADERS = {
+  async positions() {
+    state.positions = await get('/positions', state.key);
+    renderPositions(state.positions);
+  },
+  async signals() {
+    const f = state.signals;
+    const path = withQuery('/signals/recent', { limit: PAGE_SIZE, strategy: f.strategy, action: f.action, before_id: f.before });
+    f.rows = await get(path, state.key);
+    renderSignals();
+  },
+  async proposals() {
+    state.proposals = await get('/signals/proposed?limit=50', state.key);
+    renderProposals();
+  },
+  async metrics() {
+    const strategies = await get('/strategies', state.key);
+    fillStrategyFilter(strategies);
+    const list = await Promise.all(strategies.map(async (s) => ({
+      strategy: s.name,
+      metrics: await get(`/metrics/${encodeURIComponent(s.name)}`, state.key),
+    })));
+    renderMetrics(list);
+  },
+  async pdt() {
+    renderPdt(await get('/pdt/status', state.key));
+  },
+};
+
+// Coalesces refetches: a burst of events (or a resync while a load runs) costs one request per snapshot.
+const jobs = {};
+function refresh(...names) {
+  for (const name of names) {
+    const job = (jobs[name] ??= { timer: null, running: false, again: false });
+    if (job.running) job.again = true;
+    else if (!job.timer) job.timer = setTimeout(() => run(name), 50);
+  }
+}
+
+async function run(name) {
+  const job = jobs[name];
+  job.timer = null;
+  job.running = true;
+  try {
+    if (state.key) await LOADERS[name]();
+  } catch (e) {
+    if (e instanceof ApiError && e.isAuth) askForKey(authMessage(e));
+    else showError(`Could not load ${name}: ${describe(e)}`);
+  } finally {
+    job.running = false;
+    if (job.again) {
+      job.again = false;
+      refresh(name);
+    }
+  }
+}
+
+function describe(e) {
+  return e instanceof ApiError ? `${e.status} ${e.code}` : 'network error';
+}
+
+function showError(text) {
+  $('error').textContent = text;
+}
+
+// ---- signals: filters and keyset paging --------------------------------------------------------------------
+
+function renderSignals(freshId = null) {
+  const f = state.signals;
+  const rows = f.rows.map((s) => signalRow(s, { fresh: s.id === freshId }));
+  fillBody($('signals').tBodies[0], rows, 7, 'No signals match.');
+  $('signals-older').disabled = f.rows.length < PAGE_SIZE;
+  $('signals-newer').disabled = f.before === null;
+  $('signals-newest').disabled = f.before === null;
+  $('signals-page').textContent = f.before === null ? 'newest' : `older than #${f.before}`;
+}
+
+function renderProposals(freshId = null) {
+  const rows = state.proposals.map((s) => signalRow(s, { compact: true, fresh: s.id === freshId }));
+  fillBody($('proposals').tBodies[0], rows, 5, 'No pending proposals.');
+  $('proposals-count').textContent = `(${state.proposals.length})`;
+}
+
+function fillStrategyFilter(strategies) {
+  const select = $('filter-strategy');
+  const current = select.value;
+  const names = strategies.map((s) => s.name);
+  if (current && !names.includes(current)) names.push(current);
+  select.replaceChildren(el('option', { value: '', textContent: 'all' }),
+    ...names.map((n) => el('option', { value: n, textContent: n, selected: n === current })));
+}
+
+function pageSignals(before, history) {
+  Object.assign(state.signals, { before, history });
+  refresh('signals');
+}
+
+// ---- live events ----------------------------------------------------------------------------------------------
+
+function onStatus(text, st) {
+  setBadge('feed-status', text, st);
+}
+
+function onResync() {
+  refresh(...Object.keys(LOADERS));
+  refreshHealth();
+}
+
+async function onRefused() {
+  try {
+    await get('/pdt/status', state.key);
+  } catch (e) {
+    if (e instanceof ApiError && e.isAuth) askForKey(authMessage(e));
+  }
+}
+
+const hasAll = (d, fields) => fields.every((f) => d[f] !== undefined);
+
+function onEvent(event) {
+  const feed = $('feed');
+  feed.prepend(feedItem(event));
+  while (feed.childElementCount > FEED_MAX) feed.lastElementChild.remove();
+
+  const type = String(event.type);
+  const d = event.data && typeof event.data === 'object' ? event.data : {};
+  if (type === 'position.opened' || type === 'position.updated') {
+    if (hasAll(d, POSITION_FIELDS)) upsertPosition(d);
+    else refresh('positions');
+  } else if (type === 'position.closed') {
+    if (!(d.strategy && d.symbol && removePosition(d))) refresh('positions');
+    refresh('metrics');
+  } else if (type.startsWith('position.')) {
+    refresh('positions');
+  } else if (type === 'signal.generated' && hasAll(d, SIGNAL_FIELDS)) {
+    addSignal(d);
+  } else if (type.startsWith('signal.')) {
+    refresh('signals', 'proposals');
+  } else if (type.startsWith('trade.') || type.startsWith('order.')) {
+    refresh('positions', 'metrics', 'pdt');
+  } else if (type.startsWith('pdt.')) {
+    refresh('pdt');
+  } else if (type.startsWith('metrics.')) {
+    refresh('metrics');
+  }
+}
+
+function upsertPosition(d) {
+  const row = keepRaw(Object.fromEntries(POSITION_FIELDS.map((f) => [f, d[f]])), d);
+  const key = positionKey(row);
+  const list = state.positions.filter((p) => positionKey(p) !== key);
+  list.push(row);
+  // Same order as the API: strategy, then symbol.
+  list.sort((a, b) => (a.strategy === b.strategy ? cmp(a.symbol, b.symbol) : cmp(a.strategy, b.strategy)));
+  state.positions = list;
+  renderPositions(list, key);
+}
+
+function removePosition(d) {
+  const key = positionKey(d);
+  const before = state.positions.length;
+  state.positions = state.positions.filter((p) => positionKey(p) !== key);
+  if (state.positions.length === before) return false;
+  renderPositions(state.positions);
+  return true;
+}
+
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+function addSignal(d) {
+  const row = keepRaw({ ...d, metadata: d.metadata ?? {} }, d);
+  const f = state.signals;
+  // Only the newest page shows new rows, and only when they pass the filters.
+  if (f.before === null && (!f.strategy || f.strategy === row.strategy) && (!f.action || f.action === row.action)
+      && !f.rows.some((s) => s.id === row.id)) {
+    f.rows = [row, ...f.rows].slice(0, PAGE_SIZE);
+    renderSignals(row.id);
+  }
+  if (row.action === 'proposed' && !state.proposals.some((s) => s.id === row.id)) {
+    state.proposals = [row, ...state.proposals];
+    renderProposals(row.id);
+  }
+}
+
+// ---- health ---------------------------------------------------------------------------------------------------
+
+async function refreshHealth() {
+  const [api, stream] = await Promise.allSettled([request('/health'), request('/stream/health')]);
+  if (api.status === 'fulfilled' && api.value.body?.status) {
+    const b = api.value.body;
+    setBadge('health-api', `API ${b.status} · database ${b.database}`, b.status === 'healthy' ? 'ok' : 'bad');
+  } else {
+    setBadge('health-api', 'API unreachable', 'bad');
+  }
+  if (stream.status === 'fulfilled' && stream.value.body?.status) {
+    const b = stream.value.body;
+    const title = `last event: ${b.last_event_at ?? 'none'} · dropped payloads: ${b.dropped_payloads} · slow consumers closed: ${b.slow_consumers_closed}`;
+    setBadge('health-stream', `Stream ${b.status} · ${b.clients} client${b.clients === 1 ? '' : 's'}`,
+      b.status === 'healthy' ? 'ok' : 'bad', title);
+  } else {
+    setBadge('health-stream', 'Stream unreachable', 'bad');
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------------------------------
+
+function wire() {
+  $('key-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    $('key-message').textContent = 'Checking…';
+    useKey($('key-input').value.trim());
+  });
+  $('change-key').addEventListener('click', () => askForKey(''));
+  $('signal-filters').addEventListener('submit', (ev) => ev.preventDefault());
+  $('signal-filters').addEventListener('change', () => {
+    Object.assign(state.signals, { strategy: $('filter-strategy').value, action: $('filter-action').value });
+    pageSignals(null, []);
+  });
+  $('signals-older').addEventListener('click', () => {
+    const f = state.signals;
+    const last = f.rows[f.rows.length - 1];
+    if (last) pageSignals(last.id, [...f.history, f.before]);
+  });
+  $('signals-newer').addEventListener('click', () => {
+    const history = [...state.signals.history];
+    pageSignals(history.pop() ?? null, history);
+  });
+  $('signals-newest').addEventListener('click', () => pageSignals(null, []));
+}
+
+wire();
+refreshHealth();
+setInterval(refreshHealth, HEALTH_EVERY_MS);
+const saved = sessionStorage.getItem(KEY_STORE);
+if (saved) useKey(saved);
+else askForKey('');
