@@ -2,6 +2,7 @@ import ElpyfiCore
 import ElpyfiStream
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 
 /// Every plain HTTP request: `/stream/health`, and the JSON refusals of upgrades the gate turned down
 /// (401/403/400/404/405/426/503), answered before any socket is upgraded.
@@ -62,6 +63,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A refused upgrade is reported as an error and then passed on as a plain request,
+        // which `channelRead` answers with the JSON refusal: keep the connection for that.
+        if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
     }
 }

@@ -84,7 +84,10 @@ final class ListenerThread: Sendable {
             } catch {
                 lost = error
             }
-            if !batch.isEmpty { hub.loop.execute { hub.deliver(batch) } }
+            if !batch.isEmpty {
+                let events = batch
+                hub.loop.execute { hub.deliver(events) }
+            }
             if let lost {
                 log.warning("LISTEN connection broke: \(lost.detail)")
                 return

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// SIGTERM (systemd, docker) and SIGINT (a terminal) both start a graceful shutdown, once.
-final class ShutdownSignals: Sendable {
+final class ShutdownSignals {
     private let sources: [DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable () -> Void) {

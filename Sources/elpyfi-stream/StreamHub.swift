@@ -29,7 +29,8 @@ final class StreamHub: @unchecked Sendable {
         finished = finishedPromise.futureResult
         registry = ClientRegistry(
             ring: ReplayRing.Limits(minimumEvents: config.streamRingEvents, minimumSeconds: config.streamRingSeconds),
-            pingSeconds: config.streamPingSeconds, pingTimeoutSeconds: config.streamPingTimeoutSeconds)
+            pingSeconds: config.streamPingSeconds, pingTimeoutSeconds: config.streamPingTimeoutSeconds,
+            replayByteLimit: config.streamClientQueueBytes / 2)
         closeGrace = .seconds(Int64(max(5, config.streamPingSeconds)))
     }
 

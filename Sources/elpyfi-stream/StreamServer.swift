@@ -21,7 +21,7 @@ enum StreamServer {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name).whenFailure { _ in }
+                    channel.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name, promise: nil)
                     guard case .upgrade(let subscription) = hub.decide(StreamRequest(head)) else {
                         channel.close(promise: nil)
                         return

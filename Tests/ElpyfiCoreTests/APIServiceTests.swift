@@ -191,18 +191,37 @@ private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","actio
         #expect(get("/nope", ifNoneMatch: "*").status == 404)
     }
 
+    /// RFC 9110 §9.3.2: HEAD answers with GET's status and headers, plus the length the body would have had.
     @Test func headHasTheSameStatusAndHeadersAsGetButNoBody() {
-        for uri in ["/signals/recent", "/health", "/nope", "/signals/recent?limit=0"] {
+        for uri in ["/signals/recent", "/health", "/nope", "/signals/recent?limit=0", "/positions?x=1"] {
             let getResponse = get(uri, database: FakeDatabase(rows: [signalRow]))
             let headResponse = get(uri, method: "HEAD", database: FakeDatabase(rows: [signalRow]))
             #expect(!getResponse.body.isEmpty)
             #expect(headResponse.body.isEmpty, "\(uri)")
             #expect(headResponse.status == getResponse.status, "\(uri)")
             #expect(headResponse.contentType == getResponse.contentType)
-            #expect(headResponse.headers.map { "\($0.0): \($0.1)" } == getResponse.headers.map { "\($0.0): \($0.1)" }, "\(uri)")
+            let expected = getResponse.headers + [("Content-Length", String(getResponse.body.count))]
+            #expect(headResponse.headers.map { "\($0.0): \($0.1)" } == expected.map { "\($0.0): \($0.1)" }, "\(uri)")
         }
-        #expect(get("/positions", key: nil, method: "HEAD").status == 401)
-        #expect(get("/positions", key: nil, method: "HEAD").body.isEmpty)
+        let unauthorised = get("/positions", key: nil, method: "HEAD")
+        #expect(unauthorised.status == 401)
+        #expect(unauthorised.body.isEmpty)
+        #expect(unauthorised.header("Content-Length") == String(ErrorBody.json(.missingAPIKey).count))
+    }
+
+    @Test func headWithAMatchingETagIs304WithoutALength() {
+        let etag = ETag.of(Array(signalBody.utf8))
+        let response = get("/signals/recent", ifNoneMatch: etag, method: "HEAD", database: FakeDatabase(rows: [signalRow]))
+        #expect(response.status == 304)
+        #expect(response.body.isEmpty)
+        #expect(response.header("ETag") == etag)
+        #expect(response.header("Content-Length") == nil)
+    }
+
+    @Test func getNeverCarriesAContentLengthHeaderOfItsOwn() {
+        // The transport writes Content-Length from the body for GET; a second one would be a protocol error.
+        #expect(get("/signals/recent", database: FakeDatabase(rows: [signalRow])).header("Content-Length") == nil)
+        #expect(get("/nope").header("Content-Length") == nil)
     }
 
     @Test func developmentModeLetsEveryRequestThrough() {

@@ -150,6 +150,12 @@ private func quoted(_ value: String) -> String {
         #expect(!PostgresText.isJSONNumber(Array(number.utf8)))
     }
 
+    @Test func numberInsideASliceIsReadFromItsOwnStartIndex() {
+        let bytes = Array("x-1.5e3".utf8)
+        #expect(PostgresText.isJSONNumber(bytes.dropFirst()))
+        #expect(!PostgresText.isJSONNumber(bytes.dropLast(2)))
+    }
+
     private func rfc3339(_ input: String) -> String? {
         Array(input.utf8).withUnsafeBufferPointer { PostgresText.rfc3339(fromUTC: $0) }.map(text)
     }

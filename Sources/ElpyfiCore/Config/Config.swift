@@ -56,7 +56,7 @@ public struct Config: Sendable, Equatable {
         databaseConnectTimeoutSeconds = try reader.integer("ELPYFI_DB_CONNECT_TIMEOUT", default: 2, in: 1...60)
         statementTimeoutMilliseconds = try reader.integer("ELPYFI_STATEMENT_TIMEOUT_MS", default: 5000, in: 0...3_600_000)
         fastCGIListen = try reader.nonEmpty("ELPYFI_FCGI_LISTEN", default: "/tmp/elpyfi-fcgi.sock")
-        fastCGIThreads = try reader.integer("ELPYFI_FCGI_THREADS", default: max(1, defaultThreads), in: 1...256)
+        fastCGIThreads = try reader.integer("ELPYFI_FCGI_THREADS", default: min(256, max(1, defaultThreads)), in: 1...256)
         streamListen = try reader.nonEmpty("ELPYFI_STREAM_LISTEN", default: "127.0.0.1:9020")
         streamClientQueueBytes = try reader.integer("ELPYFI_STREAM_CLIENT_QUEUE_BYTES", default: 1_048_576, in: 1024...1_073_741_824)
         streamPingSeconds = try reader.integer("ELPYFI_STREAM_PING_SECONDS", default: 30, in: 1...3600)
@@ -66,10 +66,8 @@ public struct Config: Sendable, Equatable {
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }
-        if let listen = environment["ELPYFI_FCGI_LISTEN"] {
-            guard ListenAddress(listen) != nil else {
-                throw ConfigError(variable: "ELPYFI_FCGI_LISTEN", reason: "must be an absolute Unix socket path or host:port")
-            }
+        guard ListenAddress(fastCGIListen) != nil else {
+            throw ConfigError(variable: "ELPYFI_FCGI_LISTEN", reason: "must be an absolute Unix socket path or host:port")
         }
         guard ListenAddress(streamListen)?.isTCP == true else {
             throw ConfigError(variable: "ELPYFI_STREAM_LISTEN", reason: "must be host:port")

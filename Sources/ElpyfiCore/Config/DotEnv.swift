@@ -1,5 +1,6 @@
 /// The `.env` format the deploy scripts write: `KEY=value` lines, `#` comments,
-/// optional `export ` prefix, optional single or double quotes around the value.
+/// optional `export ` prefix, optional single or double quotes around the value,
+/// and ` # comment` after an unquoted value.
 public enum DotEnv {
     /// The variables of `contents`; malformed lines are skipped (the environment is the authority, not this file).
     public static func parse(_ contents: String) -> [String: String] {
@@ -13,6 +14,9 @@ public enum DotEnv {
             var value = String(line[line.index(after: equals)...]).trimmingASCIIWhitespace()
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
+            } else if let comment = value.firstRange(of: " #") {
+                // `KEY=value # note`: an unquoted value ends at a space-hash, so a note never becomes part of a key.
+                value = String(value[..<comment.lowerBound]).trimmingASCIIWhitespace()
             }
             guard !key.isEmpty else { continue }
             result[key] = value

@@ -11,7 +11,11 @@ public enum ListenAddress: Equatable, Sendable {
         }
         guard let colon = text.lastIndex(of: ":") else { return nil }
         var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            return nil  // an IPv6 host needs brackets, or `::1` would read as host ":" port 1
+        }
         guard !host.isEmpty, let port = DecimalDigits.parse(String(text[text.index(after: colon)...])),
               (1...65535).contains(port) else { return nil }
         self = .tcp(host: host, port: port)

@@ -50,9 +50,14 @@ public struct ClientRegistry<Handle> {
     /// Clients closed with 1008 `slow consumer` since start.
     public private(set) var slowConsumersClosed = 0
 
-    /// A registry with the ring `limits` and ping policy in seconds.
-    public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int) {
+    /// The most bytes a resume may replay; a bigger backlog gets `stream.gap` instead, because
+    /// writing it at once would trip the slow-consumer bound and the client would loop reconnecting.
+    public let replayByteLimit: Int
+
+    /// A registry with the ring `limits`, ping policy in seconds and the replay cap (half the client queue bound).
+    public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int, replayByteLimit: Int = .max) {
         ring = ReplayRing(limits: limits)
+        self.replayByteLimit = replayByteLimit
         pingIntervalNanoseconds = UInt64(pingSeconds) * 1_000_000_000
         pingTimeoutNanoseconds = UInt64(pingTimeoutSeconds) * 1_000_000_000
     }
@@ -111,13 +116,27 @@ public struct ClientRegistry<Handle> {
                              lastHeard: now.monotonicNanoseconds, lastPinged: now.monotonicNanoseconds)
         var frames = [WebSocketWire.text(ControlMessages.connected(stream: subscription.filter.kind, epoch: epoch, seq: seq, at: now))]
         if let resume = subscription.resume {
-            if resume.epoch == epoch.text, resume.since <= seq, let missed = ring.entries(after: resume.since, currentSeq: seq) {
-                for entry in missed where subscription.filter.matches(entry.route) { frames.append(entry.frame) }
+            if let replay = replay(after: resume, filter: subscription.filter, epoch: epoch) {
+                frames += replay
             } else {
                 frames.append(WebSocketWire.text(ControlMessages.gap(epoch: epoch, seq: seq, at: now)))
             }
         }
         return .admitted(id, frames: frames)
+    }
+
+    /// The held frames after `resume` that match `filter`; nil when the client must be told of a gap.
+    private func replay(after resume: Subscription.ResumePoint, filter: StreamFilter, epoch: EpochID) -> [[UInt8]]? {
+        guard resume.epoch == epoch.text, resume.since <= seq,
+              let missed = ring.entries(after: resume.since, currentSeq: seq) else { return nil }
+        var frames: [[UInt8]] = []
+        var bytes = 0
+        for entry in missed where filter.matches(entry.route) {
+            bytes += entry.frame.count
+            guard bytes <= replayByteLimit else { return nil }
+            frames.append(entry.frame)
+        }
+        return frames
     }
 
     /// The client sent something (any frame): it is alive.
