@@ -44,9 +44,11 @@ async function useKey(key) {
   try {
     await get('/pdt/status', key);
   } catch (e) {
+    // Any other failure (503 while PostgreSQL is down, network) says nothing about the key: go on, and let
+    // each snapshot report its own error until it loads.
     if (e instanceof ApiError && e.isAuth) return askForKey(authMessage(e));
-    showError(`Could not check the key (${describe(e)}); showing what loads.`);
   }
+  state.stream?.stop();
   state.key = key;
   sessionStorage.setItem(KEY_STORE, key);
   $('key-panel').hidden = true;
@@ -110,9 +112,10 @@ async function run(name) {
   job.running = true;
   try {
     if (state.key) await LOADERS[name]();
+    setError(name, '');
   } catch (e) {
     if (e instanceof ApiError && e.isAuth) askForKey(authMessage(e));
-    else showError(`Could not load ${name}: ${describe(e)}`);
+    else setError(name, describe(e));
   } finally {
     job.running = false;
     if (job.again) {
@@ -126,8 +129,16 @@ function describe(e) {
   return e instanceof ApiError ? `${e.status} ${e.code}` : 'network error';
 }
 
-function showError(text) {
-  $('error').textContent = text;
+// The failing snapshots, grouped by cause ("Could not load positions, pdt (503 database_unavailable)."); each is
+// cleared when it loads again (e.g. once PostgreSQL is back).
+const errors = {};
+function setError(name, cause) {
+  if (cause) errors[name] = cause;
+  else delete errors[name];
+  const byCause = {};
+  for (const [n, c] of Object.entries(errors)) (byCause[c] ??= []).push(n);
+  $('error').textContent = Object.entries(byCause)
+    .map(([c, names]) => `Could not load ${names.join(', ')} (${c}).`).join(' ');
 }
 
 // ---- signals: filters and keyset paging --------------------------------------------------------------------
@@ -190,12 +201,17 @@ function onEvent(event) {
 
   const type = String(event.type);
   const d = event.data && typeof event.data === 'object' ? event.data : {};
-  if (type === 'position.opened' || type === 'position.updated') {
-    if (hasAll(d, POSITION_FIELDS)) upsertPosition(d);
+  if (type === 'position.opened' || type === 'position.updated' || type === 'position.closed') {
+    // REST rows have no id, so (strategy, symbol) identifies a row; when that is ambiguous, or the event lacks
+    // the fields a row needs, refetch the snapshot instead of guessing.
+    const matches = state.positions.filter((p) => positionKey(p) === positionKey(d)).length;
+    const opened = type === 'position.opened' && matches === 0 && hasAll(d, POSITION_FIELDS);
+    const updated = type === 'position.updated' && matches === 1 && hasAll(d, POSITION_FIELDS);
+    const closed = type === 'position.closed' && matches === 1;
+    if (opened || updated) upsertPosition(d);
+    else if (closed) removePosition(d);
     else refresh('positions');
-  } else if (type === 'position.closed') {
-    if (!(d.strategy && d.symbol && removePosition(d))) refresh('positions');
-    refresh('metrics');
+    if (type === 'position.closed') refresh('metrics');
   } else if (type.startsWith('position.')) {
     refresh('positions');
   } else if (type === 'signal.generated' && hasAll(d, SIGNAL_FIELDS)) {
@@ -220,15 +236,20 @@ function upsertPosition(d) {
   list.sort((a, b) => (a.strategy === b.strategy ? cmp(a.symbol, b.symbol) : cmp(a.strategy, b.strategy)));
   state.positions = list;
   renderPositions(list, key);
+  refreshIfLoading('positions');
 }
 
 function removePosition(d) {
   const key = positionKey(d);
-  const before = state.positions.length;
   state.positions = state.positions.filter((p) => positionKey(p) !== key);
-  if (state.positions.length === before) return false;
   renderPositions(state.positions);
-  return true;
+  refreshIfLoading('positions');
+}
+
+// A snapshot request already in flight may have been answered before this event's row was committed; its answer
+// would undo the in-place update, so load once more after it.
+function refreshIfLoading(name) {
+  if (jobs[name]?.running) refresh(name);
 }
 
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
@@ -241,23 +262,30 @@ function addSignal(d) {
       && !f.rows.some((s) => s.id === row.id)) {
     f.rows = [row, ...f.rows].slice(0, PAGE_SIZE);
     renderSignals(row.id);
+    refreshIfLoading('signals');
   }
   if (row.action === 'proposed' && !state.proposals.some((s) => s.id === row.id)) {
     state.proposals = [row, ...state.proposals];
     renderProposals(row.id);
+    refreshIfLoading('proposals');
   }
 }
 
 // ---- health ---------------------------------------------------------------------------------------------------
 
+let apiWasHealthy = true;
 async function refreshHealth() {
   const [api, stream] = await Promise.allSettled([request('/health'), request('/stream/health')]);
+  const healthy = api.status === 'fulfilled' && api.value.body?.status === 'healthy';
   if (api.status === 'fulfilled' && api.value.body?.status) {
     const b = api.value.body;
-    setBadge('health-api', `API ${b.status} · database ${b.database}`, b.status === 'healthy' ? 'ok' : 'bad');
+    setBadge('health-api', `API ${b.status} · database ${b.database}`, healthy ? 'ok' : 'bad');
   } else {
     setBadge('health-api', 'API unreachable', 'bad');
   }
+  // Back from an outage: reload the snapshots (the stream's resync does too, but it may be down itself).
+  if (healthy && !apiWasHealthy) refresh(...Object.keys(LOADERS));
+  apiWasHealthy = healthy;
   if (stream.status === 'fulfilled' && stream.value.body?.status) {
     const b = stream.value.body;
     const title = `last event: ${b.last_event_at ?? 'none'} · dropped payloads: ${b.dropped_payloads} · slow consumers closed: ${b.slow_consumers_closed}`;
