@@ -14,12 +14,12 @@ TRUNCATE strategies, positions, signals, strategy_metrics, pdt_tracking RESTART 
 
 SELECT setseed(0.42);
 
--- Strategies: three active, one retired. -----------------------------------------------------------------------
+-- Strategies: the three deploy/demo-events writes for (same names and descriptions), and a retired one. ---------
 INSERT INTO strategies (name, active, description, created_at) VALUES
-  ('momentum_v2',    true,  'Intraday momentum on large caps, 15-minute bars',             now() - interval '120 days'),
-  ('mean_reversion', true,  'Bollinger-band mean reversion on liquid ETFs',                now() - interval '90 days'),
-  ('ai-swing.v1',    true,  'Swing trades proposed by the AI service, approved by a human', now() - interval '30 days'),
-  ('pairs_arb',      false, NULL,                                                          now() - interval '200 days');
+  ('momentum',       true,  'Buys strength: 20-day breakout with volume confirmation', now() - interval '120 days'),
+  ('mean_reversion', true,  'Fades 2-sigma moves back toward the 10-day mean',         now() - interval '90 days'),
+  ('ai_proposals',   true,  'Trades proposed by the AI service after human review',   now() - interval '30 days'),
+  ('pairs-arb.v1',   false, NULL,                                                      now() - interval '200 days');
 
 -- Instruments with a rough price level; crypto gets fractional quantities. ----------------------------------------
 CREATE TEMP TABLE demo_symbols (symbol text, price numeric, crypto boolean) ON COMMIT DROP;
@@ -51,19 +51,19 @@ FROM (
            CASE WHEN s.price < 1 THEN 5 ELSE 2 + floor(random() * 3)::int END AS scale,
            row_number() OVER (ORDER BY md5(st.name || s.symbol)) AS n
     FROM strategies st CROSS JOIN demo_symbols s
-    WHERE st.active AND (st.name, s.symbol) NOT IN (('momentum_v2', 'AAPL'), ('ai-swing.v1', 'BTC-USD'))
+    WHERE st.active AND (st.name, s.symbol) NOT IN (('momentum', 'AAPL'), ('ai_proposals', 'BTC-USD'))
   ) p
   WHERE p.n <= 98
 ) q;
 
 -- Two hand-written rows whose exact text the API must keep (trailing zero; tiny crypto size).
 INSERT INTO positions (strategy, symbol, quantity, entry_price, current_price, unrealized_pl, status, opened_at) VALUES
-  ('momentum_v2', 'AAPL', 100, 150.250, 151.500, 125.000, 'open', now() - interval '3 days 4 hours'),
-  ('ai-swing.v1', 'BTC-USD', 0.00012345, 67001.12, 67250.00, 0.03, 'open', now() - interval '2 hours 15 minutes');
+  ('momentum', 'AAPL', 100, 150.250, 151.500, 125.000, 'open', now() - interval '3 days 4 hours'),
+  ('ai_proposals', 'BTC-USD', 0.00012345, 67001.12, 67250.00, 0.03, 'open', now() - interval '2 hours 15 minutes');
 
 -- 30 closed positions (the retired strategy's among them): never shown by /positions. -----------------------------
 INSERT INTO positions (strategy, symbol, quantity, entry_price, current_price, unrealized_pl, status, opened_at, closed_at)
-SELECT (ARRAY['momentum_v2', 'mean_reversion', 'ai-swing.v1', 'pairs_arb'])[1 + i % 4],
+SELECT (ARRAY['momentum', 'mean_reversion', 'ai_proposals', 'pairs-arb.v1'])[1 + i % 4],
        s.symbol, 10 * (1 + i % 7),
        round(s.price * 0.97, 2), round(s.price * (0.94 + (i % 10) * 0.012), 2), 0, 'closed',
        now() - (i + 5) * interval '1 day', now() - (i + 2) * interval '1 day' + i * interval '17 minutes'
@@ -84,7 +84,7 @@ SELECT strategy, symbol, action, confidence, ts,
                                  'target_price', round((random() * 500)::numeric, 2))
        END
 FROM (
-  SELECT (ARRAY['momentum_v2', 'mean_reversion', 'ai-swing.v1', 'momentum_v2', 'pairs_arb'])[1 + floor(random() * 5)::int] AS strategy,
+  SELECT (ARRAY['momentum', 'mean_reversion', 'ai_proposals', 'momentum', 'pairs-arb.v1'])[1 + floor(random() * 5)::int] AS strategy,
          s.symbol,
          (ARRAY['buy', 'buy', 'sell', 'sell', 'hold', 'proposed'])[1 + floor(random() * 6)::int] AS action,
          round(random()::numeric, 4)::double precision AS confidence,
@@ -98,7 +98,7 @@ FROM (
 -- Twelve proposals within the last hour, so pending_ai_proposals (and /signals/proposed) is never empty right after
 -- dev-up. The view filters on timestamp > now() - 1 hour, so they age out: demo-events keeps adding new ones.
 INSERT INTO signals (strategy, symbol, action, confidence, timestamp, metadata)
-SELECT 'ai-swing.v1', (ARRAY['NVDA', 'AAPL', 'TSLA', 'BTC-USD', 'AMD', 'PLTR'])[1 + i % 6], 'proposed',
+SELECT 'ai_proposals', (ARRAY['NVDA', 'AAPL', 'TSLA', 'BTC-USD', 'AMD', 'PLTR'])[1 + i % 6], 'proposed',
        (ARRAY[0.91, 0.87, 0.1, 0.7234, 0.65, 0.995])[1 + i % 6],
        now() - i * interval '4 minutes 30 seconds',
        CASE WHEN i % 4 = 0 THEN NULL

@@ -41,6 +41,7 @@ public final class PostgresListener: @unchecked Sendable {
         try connection.connect()
         _ = try connection.executeConstantSQL(PostgresListener.listenSQL)
         try connection.setNonBlocking()
+        connection.silenceNotices()
     }
 
     /// Drops the connection (the server forgets the LISTEN with it).
@@ -63,8 +64,11 @@ public final class PostgresListener: @unchecked Sendable {
     /// Reads what the socket has and hands each `trading_events` payload to `body`, in arrival order.
     /// Throws `.connection` when the connection is gone (server restart, `pg_terminate_backend`, network).
     public func drainNotifications(_ body: ([UInt8]) -> Void) throws(PostgresError) {
-        try connection.consumeInput()
+        var failure: PostgresError?
+        do { try connection.consumeInput() } catch { failure = error }
+        // Notifications read just before the connection broke are still delivered.
         connection.forEachNotification(body)
+        if let failure { throw failure }
         guard connection.isConnected else { throw PostgresError(kind: .connection, detail: "LISTEN connection lost") }
     }
 }
@@ -84,6 +88,13 @@ extension PostgresConnection {
         guard PQsetnonblocking(handle, 1) == 0 else {
             throw PostgresError(kind: .connection, detail: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines())
         }
+    }
+
+    /// Drops server notices instead of libpq's default of printing them raw to stderr: the one that
+    /// matters here (the FATAL before a terminated session) also comes back as the error we log.
+    func silenceNotices() {
+        guard let handle else { return }
+        _ = PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
     /// `PQconsumeInput`: moves whatever the socket has into libpq's buffer; fails when the connection broke.

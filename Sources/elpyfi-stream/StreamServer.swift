@@ -33,7 +33,7 @@ enum StreamServer {
         return try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // The slow-consumer bound: past `high` queued bytes the channel turns unwritable and is closed with 1008.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: queueBytes / 2, high: queueBytes))
             // Small reads: clients send only pings and pongs, so idle connections hold little memory.

@@ -84,6 +84,15 @@ import Testing
         #expect(registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 7, epoch: epoch.text)), now: at(6)).frames.count == 4)
     }
 
+    @Test func resumeBiggerThanTheReplayCapGetsAGapInstead() {
+        var registry = ClientRegistry<Int>(ring: .init(), pingSeconds: 30, pingTimeoutSeconds: 75, replayByteLimit: 100)
+        _ = registry.listenerUp(epoch: epoch, now: at(0))
+        for _ in 1...5 { _ = registry.relay(event("a"), now: at(1)) }  // 34-byte frames
+        let resume = { (since: Int) in Subscription(filter: StreamFilter(kind: .all), resume: .init(since: since, epoch: self.epoch.text)) }
+        #expect(registry.admit(1, subscription: resume(3), now: at(2)).frames.count == 1 + 2)
+        #expect(registry.admit(2, subscription: resume(1), now: at(2)).frames.last?.hasPrefix(#"{"type":"stream.gap""#) == true)
+    }
+
     @Test func listenRecoveryStartsANewEpochAndTellsEveryClient() {
         var registry = liveRegistry()
         _ = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .signals)), now: at(0))

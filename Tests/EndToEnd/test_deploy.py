@@ -124,6 +124,17 @@ def test_path_traversal_is_400_bad_request_json(base_url):
         assert status in (400, 404), (status, body)
 
 
+@pytest.mark.parametrize("target", ["/metrics/..%2F", "/metrics/%2E%2E%2F", "/x/..%2Fopenapi.yaml", "/ui%2Fmain.js",
+                                    "/%2E/", "/ws/..%2Fstream/health", "/positions/..%2F"])
+def test_paths_nginx_would_decode_onto_its_own_locations_go_to_the_worker(base_url, api_key, target):
+    """`/metrics/..%2F` is `/` once decoded: it must not get the status page (or openapi.yaml, or the sidecar)."""
+    status, headers, body = raw(base_url, f"GET {target} HTTP/1.1\r\nHost: x\r\nX-API-Key: {api_key}\r\n"
+                                          "Connection: close\r\n\r\n".encode())
+    assert status in (400, 404), (status, body[:200])
+    assert headers["content-type"].startswith("application/json"), headers
+    assert b'"error"' in body
+
+
 def test_malformed_request_is_400_json(base_url):
     status, headers, body = raw(base_url, b"GET /health HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n")
     assert status == 400 and headers["content-type"].startswith("application/json"), (status, body)

@@ -10,10 +10,12 @@ build_release() {
         step "build skipped (ELPYFI_SKIP_BUILD=1), using $BIN_DIR"
     else
         step "building release binaries (swift build -c release, log: $log)"
+        local t0=$SECONDS
         if ! (cd "$ELPYFI_ROOT" && swift build -c release) >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             die "swift build failed (full log: $log)"
         fi
+        step "built in $((SECONDS - t0)) s"
     fi
     [ -x "$BIN_DIR/elpyfi-fcgi" ] || die "$BIN_DIR/elpyfi-fcgi is missing"
 }

@@ -4,7 +4,7 @@
 # stack_up; stack_save writes them to $RUN/stack.env so dev-down and test-ctl can act on the same stack later.
 
 STACK_VARS=(RUN SVC_USER BIN_DIR DOC_ROOT PGDATA_DIR PG_PORT PG_SOCK_DIR PG_LOG PG_EXTRA_OPTS WORKERS THREADS
-    LOAD_DEMO OWNER_DSN)
+    LOAD_DEMO DEMO_EVENTS OWNER_DSN)
 STACK_ENV=(ELPYFI_PORT ELPYFI_TLS_PORT ELPYFI_STREAM_LISTEN ELPYFI_DATABASE_URL ELPYFI_LISTEN_DATABASE_URL
     ELPYFI_API_KEYS ELPYFI_API_KEY_HASHES ELPYFI_CORS_ORIGINS ELPYFI_RATE_LIMIT ELPYFI_RATE_BURST
     ELPYFI_WS_CONN_LIMIT ELPYFI_TIMEZONE ELPYFI_STREAM_PING_SECONDS ELPYFI_STREAM_PING_TIMEOUT_SECONDS
@@ -101,11 +101,12 @@ stream_stop() {
 
 # deploy/demo-events (owned by the stream helper) writes rows and NOTIFYs with the owner role. It is a client,
 # not a server, so it runs as the invoking user (it may need that user's python).
+# Dev only (DEMO_EVENTS=1): the test stack's tables must hold nothing but what each test inserts.
 demo_events_start() {
     local script=$ELPYFI_DEPLOY/demo-events
-    if [ ! -x "$script" ]; then return 0; fi
+    if [ "${DEMO_EVENTS:-0}" != 1 ] || [ ! -x "$script" ]; then return 0; fi
     step "starting deploy/demo-events"
-    ELPYFI_DATABASE_URL=$OWNER_DSN DAEMON_AS_SELF=1 start_daemon demo-events "$RUN/demo-events.log" "$script"
+    DAEMON_AS_SELF=1 start_daemon demo-events "$RUN/demo-events.log" "$script" "$OWNER_DSN"
 }
 
 wait_healthy() {
@@ -140,6 +141,7 @@ stack_up() {
 # stack_down: everything stops; the cluster's data stays.
 stack_down() {
     nginx_stop
+    if daemon_pid demo-events >/dev/null; then step "stopping deploy/demo-events"; fi
     stop_daemon demo-events 5
     stream_stop
     workers_stop

@@ -1,0 +1,99 @@
+# shellcheck shell=bash
+# lib.sh: what every bench script shares (sourced): the running dev stack's settings, the bench run dir,
+# throwaway nginx instances run as the stack's service user, and /proc readers (RSS, pids).
+# Reads .run/dev.env (port, key, DSNs) and .run/stack.env (run dir, service user, workers, sidecar address),
+# both written by deploy/dev-up. All traffic goes to 127.0.0.1.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=../deploy/lib/common.sh
+source "$ROOT/deploy/lib/common.sh"
+
+# bench_init NAME: loads the dev stack's settings and makes bench/out/NAME (owned by the service user).
+bench_init() {
+    local name=$1
+    [ -f "$ROOT/.run/dev.env" ] && [ -f "$ROOT/.run/stack.env" ] || die "no dev stack: run deploy/dev-up first"
+    set -a
+    # shellcheck source=/dev/null
+    source "$ROOT/.run/dev.env"
+    set +a
+    # shellcheck source=/dev/null
+    source "$ROOT/.run/stack.env"
+    STACK_RUN=$RUN
+    API_KEY=$ELPYFI_DEV_API_KEY
+    OWNER_DSN=${ELPYFI_DEV_OWNER_DATABASE_URL}
+    READER_DSN=${ELPYFI_DATABASE_URL}
+    curl -fsS --max-time 3 "http://127.0.0.1:$ELPYFI_PORT/health" | grep -q '"healthy"' ||
+        die "the dev stack on :$ELPYFI_PORT is not healthy: run deploy/dev-up"
+    OUT=$BENCH_DIR/out/$name
+    rm -rf "$OUT"
+    mkdir -p "$OUT"
+    chmod 755 "$BENCH_DIR/out"
+    if is_root; then chown -R "$SVC_USER:" "$OUT"; fi
+    # Every bench process may hold many sockets; 20,000 is this machine's cap.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    BENCH_NGINX_PIDS=()
+    trap bench_cleanup EXIT
+}
+
+# The workers' sockets, the sidecar's address and the pids of the stack's processes.
+worker_socks() {
+    local i socks=""
+    for ((i = 1; i <= WORKERS; i++)); do socks+="${socks:+,}$STACK_RUN/fcgi-$i.sock"; done
+    echo "$socks"
+}
+stack_pid() { # stack_pid NAME (fcgi-1, stream, ...): the live pid from the stack's pid file
+    local pid
+    pid=$(cat "$STACK_RUN/$1.pid" 2>/dev/null) || return 1
+    kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+worker_pids() { local i; for ((i = 1; i <= WORKERS; i++)); do stack_pid "fcgi-$i" || true; done; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# free_port: an unused TCP port on 127.0.0.1 (asks the kernel).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# render_stack_nginx DIR PORT [extra env...]: the shipped config (deploy/render-nginx) on PORT, in front of the
+# dev stack's workers and sidecar, with the per-key request rate raised so wrk measures speed, not the limiter.
+render_stack_nginx() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    env "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT=${BENCH_RATE_LIMIT:-1000000r/s} \
+        ELPYFI_RATE_BURST=${BENCH_RATE_BURST:-1000000} ELPYFI_FCGI_UPSTREAMS="$(worker_socks)" \
+        ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
+        ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" \
+        "$ROOT/deploy/render-nginx" "$dir/conf" >/dev/null
+    if is_root; then chown -R "$SVC_USER:" "$dir"; fi
+}
+
+# start_nginx DIR CONF: a throwaway nginx (prefix DIR) as the service user; its master pid goes in BENCH_NGINX_PIDS.
+start_nginx() {
+    local dir=$1 conf=$2 pid
+    mkdir -p "$dir/nginx-tmp"
+    if is_root; then chown -R "$SVC_USER:" "$dir"; fi
+    as_svc nginx -t -q -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx -t failed for $conf"
+    as_svc nginx -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx did not start: $dir/nginx-error.log"
+    wait_for 5 test -s "$dir/nginx.pid" || die "nginx wrote no pid: $dir/nginx-error.log"
+    pid=$(cat "$dir/nginx.pid")
+    BENCH_NGINX_PIDS+=("$pid")
+}
+
+stop_nginx_pid() {
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_for 10 not_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+    local pid
+    for pid in "${BENCH_NGINX_PIDS[@]}"; do stop_nginx_pid "$pid"; done
+    BENCH_NGINX_PIDS=()
+}
+
+# machine_line: nproc, CPU model, kernel, for the results header.
+machine_line() {
+    printf '%s cores, %s, %s, %s MB RAM' "$(nproc)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
+        "$(uname -r)" "$(free -m | awk '/^Mem:/ {print $2}')"
+}
