@@ -97,3 +97,27 @@ machine_line() {
     printf '%s cores, %s, %s, %s MB RAM' "$(nproc)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
         "$(uname -r)" "$(free -m | awk '/^Mem:/ {print $2}')"
 }
+
+# render_cache_nginx DIR PORT TTL: as render_stack_nginx, with the micro-cache on. Once deploy/render-nginx knows
+# ELPYFI_MICROCACHE_TTL it does the work; until then the two snippets staged in bench/nginx/ are rendered here
+# and included where render-nginx will include them (elpyfi.conf: zone at http level; elpyfi-server.conf).
+render_cache_nginx() {
+    local dir=$1 port=$2 ttl=$3 conf
+    if grep -q ELPYFI_MICROCACHE_TTL "$ROOT/deploy/render-nginx"; then
+        render_stack_nginx "$dir" "$port" ELPYFI_MICROCACHE_TTL="$ttl"
+        return
+    fi
+    render_stack_nginx "$dir" "$port"
+    conf=$dir/conf
+    # shellcheck disable=SC2016
+    ELPYFI_NGINX_RUN_DIR=$dir ELPYFI_MICROCACHE_TTL=$ttl envsubst '${ELPYFI_NGINX_RUN_DIR} ${ELPYFI_MICROCACHE_TTL}' \
+        <"$BENCH_DIR/nginx/micro-cache-zone.conf" >"$conf/snippets/micro-cache-zone.conf"
+    # shellcheck disable=SC2016
+    ELPYFI_MICROCACHE_TTL=$ttl envsubst '${ELPYFI_MICROCACHE_TTL}' \
+        <"$BENCH_DIR/nginx/micro-cache.conf" >"$conf/snippets/micro-cache.conf"
+    sed -i "s|^include $conf/snippets/upstreams.conf;|&\ninclude $conf/snippets/micro-cache-zone.conf;|" "$conf/elpyfi.conf"
+    sed -i "s|^include $conf/snippets/fastcgi.conf;|&\ninclude $conf/snippets/micro-cache.conf;|" "$conf/elpyfi-server.conf"
+    grep -q micro-cache-zone "$conf/elpyfi.conf" && grep -q micro-cache.conf "$conf/elpyfi-server.conf" ||
+        die "could not place the micro-cache includes in $conf"
+    if is_root; then chown -R "$SVC_USER:" "$dir"; fi
+}

@@ -1,6 +1,7 @@
 import ElpyfiCore
 import ElpyfiStream
 import NIOCore
+import Postgres
 
 /// Owns the `ClientRegistry` on the one event loop and performs the actions it returns.
 ///
@@ -60,7 +61,7 @@ final class StreamHub: @unchecked Sendable {
     /// LISTEN is live: new epoch; connected clients get `stream.resumed`.
     func listenerUp() {
         let epoch = EpochID.random()
-        log.info("LISTEN \(PostgresChannelName.value) live; epoch \(epoch)")
+        log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
         perform(registry.listenerUp(epoch: epoch, now: .now()))
     }
 
@@ -178,9 +179,4 @@ final class StreamHub: @unchecked Sendable {
         for client in pendingFlush { client.flush() }
         pendingFlush.removeAll(keepingCapacity: true)
     }
-}
-
-/// The LISTEN channel's name, for log lines.
-enum PostgresChannelName {
-    static let value = "trading_events"
 }

@@ -89,12 +89,14 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // One connection's failure stays here: close it, never the server.
-        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
-            close(code: CloseCode.messageTooBig, reason: "frame too large", grace: .seconds(1))
-        } else {
-            close(code: CloseCode.protocolError, reason: "protocol error", grace: .seconds(1))
+        // One connection's failure stays here: close it, never the server. Framing errors
+        // (oversized or malformed client frames) were already answered with 1009/1002 by NIO's
+        // WebSocketProtocolErrorHandler, which closes the channel itself.
+        if error is NIOWebSocketError {
+            closing = true
+            return
         }
+        close(code: CloseCode.internalError, reason: "connection error", grace: .seconds(1))
     }
 
     // MARK: Called by the hub (on the loop)

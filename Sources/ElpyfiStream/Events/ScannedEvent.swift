@@ -5,6 +5,7 @@ public struct EventRoute: Sendable, Equatable {
     /// `data.strategy` when `data` is an object and it is a string.
     public var strategy: String?
 
+    /// Creates a route.
     public init(type: String, strategy: String?) {
         self.type = type
         self.strategy = strategy
@@ -24,6 +25,7 @@ public struct ScannedEvent: Sendable, Equatable {
     /// The object's bytes from the insertion point (ends with `}`).
     public var tail: [UInt8]
 
+    /// Creates a scanned event from its parts.
     public init(route: EventRoute, head: [UInt8], tail: [UInt8]) {
         self.route = route
         self.head = head

@@ -37,10 +37,12 @@ public enum StreamKind: String, Sendable, CaseIterable {
 
 /// One client's subscription: a stream, optionally narrowed to one strategy.
 public struct StreamFilter: Sendable, Equatable {
+    /// Which stream (`/ws`, `/ws/signals`, `/ws/trades`).
     public var kind: StreamKind
     /// `?strategy=`: only events whose `data.strategy` equals it.
     public var strategy: String?
 
+    /// A filter for `kind`, optionally narrowed to `strategy`.
     public init(kind: StreamKind, strategy: String? = nil) {
         self.kind = kind
         self.strategy = strategy

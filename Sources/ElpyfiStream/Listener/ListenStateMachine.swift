@@ -33,6 +33,7 @@ public struct ListenStateMachine: Sendable {
     private var state: State = .idle
     private var nextDelay = ListenStateMachine.initialDelayMilliseconds
 
+    /// A machine that has not started.
     public init() {}
 
     /// True while `LISTEN` is live.

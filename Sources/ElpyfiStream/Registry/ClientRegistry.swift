@@ -33,6 +33,7 @@ public struct ClientRegistry<Handle> {
 
     /// Ping and drop deadlines.
     public let pingIntervalNanoseconds: UInt64
+    /// Silence after which a client is dropped.
     public let pingTimeoutNanoseconds: UInt64
 
     private var clients: [ClientID: Client] = [:]
@@ -187,7 +188,9 @@ public struct ClientRegistry<Handle> {
 
 /// A registered client's id (never reused within a run).
 public struct ClientID: Hashable, Sendable {
+    /// The number behind the id.
     public let raw: UInt64
+    /// Wraps `raw`.
     public init(raw: UInt64) { self.raw = raw }
 }
 
@@ -195,17 +198,23 @@ public struct ClientID: Hashable, Sendable {
 public struct Subscription: Sendable, Equatable {
     /// `?since=SEQ&epoch=E`.
     public struct ResumePoint: Sendable, Equatable {
+        /// The last seq the client saw.
         public var since: Int
+        /// The epoch that seq belongs to.
         public var epoch: String
+        /// A resume point.
         public init(since: Int, epoch: String) {
             self.since = since
             self.epoch = epoch
         }
     }
 
+    /// The stream and strategy the client receives.
     public var filter: StreamFilter
+    /// Where to resume from, if the client asked.
     public var resume: ResumePoint?
 
+    /// A subscription.
     public init(filter: StreamFilter, resume: ResumePoint? = nil) {
         self.filter = filter
         self.resume = resume

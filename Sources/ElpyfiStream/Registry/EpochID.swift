@@ -8,6 +8,7 @@ public struct EpochID: Hashable, Sendable, CustomStringConvertible {
     /// 16 lower-case hex digits: short, URL-safe, and valid as a `?epoch=` value.
     public let text: String
 
+    /// Wraps an id's text.
     public init(text: String) { self.text = text }
 
     /// A fresh random id.
@@ -21,5 +22,6 @@ public struct EpochID: Hashable, Sendable, CustomStringConvertible {
         return random(using: &generator)
     }
 
+    /// The id's text.
     public var description: String { text }
 }

@@ -7,6 +7,7 @@ public struct Moment: Sendable, Equatable {
     /// Wall-clock milliseconds since 1970-01-01T00:00:00Z, for `timestamp` fields.
     public var unixMilliseconds: Int64
 
+    /// A moment from both clocks.
     public init(monotonicNanoseconds: UInt64, unixMilliseconds: Int64) {
         self.monotonicNanoseconds = monotonicNanoseconds
         self.unixMilliseconds = unixMilliseconds

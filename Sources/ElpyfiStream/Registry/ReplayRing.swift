@@ -8,8 +8,11 @@
 public struct ReplayRing: Sendable {
     /// How much the ring keeps.
     public struct Limits: Sendable, Equatable {
+        /// Events always kept (`ELPYFI_STREAM_RING_EVENTS`).
         public var minimumEvents: Int
+        /// Seconds always kept (`ELPYFI_STREAM_RING_SECONDS`).
         public var minimumSeconds: Int
+        /// Frame bytes never exceeded, whatever the two minimums say.
         public var maximumBytes: Int
 
         /// `ELPYFI_STREAM_RING_EVENTS` (10000), `ELPYFI_STREAM_RING_SECONDS` (900), and a 128 MiB cap.
@@ -22,13 +25,16 @@ public struct ReplayRing: Sendable {
 
     /// One relayed event.
     public struct Entry: Sendable, Equatable {
+        /// The event's number in its epoch.
         public var seq: Int
+        /// What routing needs.
         public var route: EventRoute
         /// The encoded WebSocket frame, exactly as live clients got it.
         public var frame: [UInt8]
         /// Monotonic arrival time.
         public var receivedAt: UInt64
 
+        /// An entry.
         public init(seq: Int, route: EventRoute, frame: [UInt8], receivedAt: UInt64) {
             self.seq = seq
             self.route = route
@@ -37,6 +43,7 @@ public struct ReplayRing: Sendable {
         }
     }
 
+    /// What this ring keeps.
     public let limits: Limits
     /// Entries `storage[start...]` are live; the prefix is compacted away in batches (amortised O(1) eviction).
     private var storage: [Entry] = []
@@ -44,6 +51,7 @@ public struct ReplayRing: Sendable {
     /// Bytes of frames held.
     public private(set) var byteCount = 0
 
+    /// An empty ring.
     public init(limits: Limits) { self.limits = limits }
 
     /// Events held.

@@ -2,6 +2,7 @@ import ElpyfiCore
 
 /// An HTTP request as the gate sees it (transport-free).
 public struct StreamRequest: Sendable {
+    /// The HTTP method, e.g. `GET`.
     public var method: String
     /// The raw request target, e.g. `/ws/signals?strategy=momentum`.
     public var uri: String
@@ -10,6 +11,7 @@ public struct StreamRequest: Sendable {
     /// True when the request asks for a WebSocket upgrade.
     public var isUpgrade: Bool
 
+    /// A request as the gate sees it.
     public init(method: String, uri: String, apiKeyHeaders: [String] = [], isUpgrade: Bool) {
         self.method = method
         self.uri = uri
@@ -33,6 +35,7 @@ public enum StreamOutcome: Equatable, Sendable {
 public struct UpgradeGate: Sendable {
     private let verifier: APIKeyVerifier
 
+    /// A gate checking keys with `verifier`.
     public init(verifier: APIKeyVerifier) { self.verifier = verifier }
 
     /// The verdict for `request`; `isListening` and `retryAfterSeconds` describe LISTEN right now.

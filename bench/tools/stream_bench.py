@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""stream_bench.py: one fan-out scenario against one target, printed as one JSON line.
+
+A sender process publishes events at a fixed rate, each carrying its send time (`data.sent`, epoch seconds);
+client processes (picows, an asyncio WebSocket client written in Cython) hold the WebSocket connections and
+record, per event, receive time - send time. The generator reports its own CPU so a reader can see it was
+not the bottleneck. The target's RSS is sampled idle, with the clients connected, and at its peak under load.
+
+  stream_bench.py --url ws://127.0.0.1:9020/ws --notify-dsn postgresql://... --clients 1000 --rate 20 --seconds 15
+  stream_bench.py --url ws://127.0.0.1:P/sub/bench --publish-url http://127.0.0.1:P/pub/bench ...   (nchan)
+
+Ours: events go out by `pg_notify('trading_events', json)` (the engine's path); the client is ready once it got
+`{"type":"connected"}`. nchan: by HTTP POST to its publisher location; ready on the upgrade.
+Clients bind to 127.0.0.2, 127.0.0.3, ... (--per-address each) so a per-address connection limit
+(nginx's limit_conn on /ws) and the ephemeral port range are not what is measured.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import resource
+import socket
+import sys
+import time
+import uuid
+from array import array
+
+MARK = b'"sent":'
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def expand_pids(pids: list[int]) -> list[int]:
+    """The listed processes and their direct children (an nginx master's workers)."""
+    out = list(pids)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                raw = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            ppid = int(raw[raw.rindex(")") + 2 :].split()[1])
+            if ppid in pids:
+                out.append(int(entry))
+    return out
+
+
+# ---------------------------------------------------------------- clients
+
+def client_main(conn, args, first_index: int, count: int) -> None:
+    """One client process: connect `count` clients, record latencies until told to stop, send results back."""
+    import picows
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    run = args.run.encode()
+    latencies = array("d")
+    received = [0] * count
+    ready = [False] * count
+    state = {"ready": 0, "closed": 0, "errors": 0, "first_error": ""}
+    ours = args.publish_url is None
+
+    class Listener(picows.WSListener):
+        def __init__(self, slot: int):
+            self.slot = slot
+
+        def on_ws_connected(self, transport):
+            if not ours:
+                self._ready()
+
+        def _ready(self):
+            if not ready[self.slot]:
+                ready[self.slot] = True
+                state["ready"] += 1
+
+        def on_ws_frame(self, transport, frame):
+            if frame.msg_type != picows.WSMsgType.TEXT:
+                if frame.msg_type == picows.WSMsgType.CLOSE:
+                    transport.disconnect()
+                return
+            now = time.time()
+            data = frame.get_payload_as_bytes()
+            at = data.find(MARK)
+            if at < 0 or run not in data:
+                if ours and b'"connected"' in data:
+                    self._ready()
+                return
+            end = at + len(MARK)
+            stop = end
+            while data[stop] not in b",}":
+                stop += 1
+            latencies.append(now - float(data[end:stop]))
+            received[self.slot] += 1
+
+        def on_ws_disconnected(self, transport):
+            state["closed"] += 1
+
+    async def connect_one(slot: int, sem: asyncio.Semaphore):
+        index = first_index + slot
+        src = f"127.0.0.{2 + index // args.per_address}"
+        async with sem:
+            try:
+                await picows.ws_connect(
+                    lambda: Listener(slot), args.url, extra_headers={"X-API-Key": args.key},
+                    local_addr=(src, 0), read_buffer_init_size=2048, websocket_handshake_timeout=30,
+                    enable_auto_pong=True)
+            except Exception as err:  # counted and reported; one failed client never stops the run
+                state["errors"] += 1
+                if not state["first_error"]:
+                    state["first_error"] = f"{type(err).__name__}: {err}"[:200]
+
+    async def main():
+        sem = asyncio.Semaphore(args.connect_concurrency)
+        await asyncio.gather(*(connect_one(i, sem) for i in range(count)))
+        deadline = time.time() + 20
+        while state["ready"] + state["errors"] < count and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        conn.send(("ready", state["ready"], state["errors"], state["first_error"]))
+        loop = asyncio.get_running_loop()
+        # Wait for "go" / "stop" from the orchestrator without blocking the loop.
+        reader = asyncio.Event()
+        loop.add_reader(conn.fileno(), reader.set)
+        cpu0 = wall0 = None
+        while True:
+            await reader.wait()
+            reader.clear()
+            while conn.poll():
+                msg = conn.recv()
+                if msg == "go":
+                    del latencies[:]
+                    for i in range(count):
+                        received[i] = 0
+                    cpu0, wall0 = time.process_time(), time.time()
+                elif msg == "stop":
+                    cpu = (time.process_time() - cpu0) / (time.time() - wall0) if cpu0 is not None else 0.0
+                    conn.send(("done", latencies.tobytes(), received, state["closed"], cpu))
+                    return
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- sender
+
+def sender_main(conn, args) -> None:
+    """Publishes `rate` events/s for `seconds` at fixed times; reports how many and how late it ran."""
+    n = int(args.rate * args.seconds)
+    if args.publish_url:
+        import http.client
+        from urllib.parse import urlsplit
+
+        u = urlsplit(args.publish_url)
+        http_conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+
+        def send(body: str) -> None:
+            http_conn.request("POST", u.path, body=body, headers={"Content-Type": "application/json"})
+            http_conn.getresponse().read()
+    else:
+        import psycopg
+
+        db = psycopg.connect(args.notify_dsn, autocommit=True)
+        cur = db.cursor()
+
+        def send(body: str) -> None:
+            cur.execute("SELECT pg_notify('trading_events', %s)", (body,))
+
+    conn.send("ready")
+    conn.recv()  # go
+    cpu0, t0 = time.process_time(), time.time()
+    worst_late = 0.0
+    for i in range(n):
+        due = t0 + i / args.rate
+        now = time.time()
+        if due > now:
+            time.sleep(due - now)
+        else:
+            worst_late = max(worst_late, now - due)
+        sent = time.time()
+        body = ('{"type":"bench.tick","data":{"strategy":"bench","symbol":"SPY","run":"%s","i":%d,"sent":%.6f},'
+                '"timestamp":"%s"}' % (args.run, i, sent, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sent))))
+        send(body)
+    wall = time.time() - t0
+    conn.send(("done", n, wall, (time.process_time() - cpu0) / wall, worst_late))
+
+
+# ---------------------------------------------------------------- orchestrator
+
+def percentile(sorted_values, q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", required=True)
+    p.add_argument("--notify-dsn")
+    p.add_argument("--publish-url")
+    p.add_argument("--key", default="")
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--rate", type=float, required=True)
+    p.add_argument("--seconds", type=float, required=True)
+    p.add_argument("--procs", type=int, default=2)
+    p.add_argument("--per-address", type=int, default=90)
+    p.add_argument("--connect-concurrency", type=int, default=200)
+    p.add_argument("--grace", type=float, default=2.0, help="seconds to wait for stragglers after the last send")
+    p.add_argument("--rss-pid", type=int, action="append", default=[], help="target process (and its children)")
+    p.add_argument("--label", default="")
+    args = p.parse_args()
+    args.run = uuid.uuid4().hex[:12]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+
+    pids = expand_pids(args.rss_pid)
+    rss_idle = rss_kb(pids)
+    ctx = mp.get_context("fork")
+    per = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0) for i in range(args.procs)]
+    clients = []
+    first = 0
+    t_connect = time.time()
+    for count in per:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=client_main, args=(child, args, first, count), daemon=True)
+        proc.start()
+        clients.append((proc, parent))
+        first += count
+    ready = errors = 0
+    first_error = ""
+    for _, pipe in clients:
+        _, r, e, fe = pipe.recv()
+        ready, errors = ready + r, errors + e
+        first_error = first_error or fe
+    connect_seconds = time.time() - t_connect
+    time.sleep(1.0)  # let the target settle before reading its RSS with everyone connected
+    rss_connected = rss_kb(pids)
+
+    s_parent, s_child = ctx.Pipe()
+    sender = ctx.Process(target=sender_main, args=(s_child, args), daemon=True)
+    sender.start()
+    s_parent.recv()
+    for _, pipe in clients:
+        pipe.send("go")
+    s_parent.send("go")
+    rss_peak = rss_connected
+    while not s_parent.poll(0.25):
+        rss_peak = max(rss_peak, rss_kb(pids))
+    _, sent, send_wall, sender_cpu, worst_late = s_parent.recv()
+    end = time.time() + args.grace
+    while time.time() < end:
+        rss_peak = max(rss_peak, rss_kb(pids))
+        time.sleep(0.25)
+    lat = array("d")
+    counts: list[int] = []
+    closed = 0
+    client_cpu = []
+    for proc, pipe in clients:
+        pipe.send("stop")
+        _, raw, received, c, cpu = pipe.recv()
+        lat.frombytes(raw)
+        counts += received
+        closed += c
+        client_cpu.append(round(cpu, 3))
+    for proc, _ in clients:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+    sender.join(timeout=5)
+
+    values = sorted(lat)
+    expected = sent * ready
+    result = {
+        "label": args.label, "clients": args.clients, "connected": ready, "connect_errors": errors,
+        "first_connect_error": first_error, "connect_seconds": round(connect_seconds, 2),
+        "rate": args.rate, "seconds": args.seconds, "sent": sent, "send_seconds": round(send_wall, 3),
+        "sender_worst_late_ms": round(worst_late * 1000, 2),
+        "delivered": len(values), "expected": expected,
+        "delivered_fraction": round(len(values) / expected, 6) if expected else 0.0,
+        "clients_complete": sum(1 for c in counts if c == sent), "closed_during_run": closed,
+        "p50_ms": round(percentile(values, 0.50) * 1000, 3), "p99_ms": round(percentile(values, 0.99) * 1000, 3),
+        "max_ms": round(values[-1] * 1000, 3) if values else None,
+        "loadgen_cpu_per_client_proc": client_cpu, "loadgen_cpu_sender": round(sender_cpu, 3),
+        "rss_idle_kb": rss_idle, "rss_connected_kb": rss_connected, "rss_peak_kb": rss_peak,
+        "rss_per_client_kb": round((rss_connected - rss_idle) / ready, 2) if ready else None,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
