@@ -72,8 +72,11 @@ start_nginx() {
     local dir=$1 conf=$2 pid
     mkdir -p "$dir/nginx-tmp"
     if is_root; then chown -R "$SVC_USER:" "$dir"; fi
-    as_svc nginx -t -q -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx -t failed for $conf"
-    as_svc nginx -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx did not start: $dir/nginx-error.log"
+    # NGINX_AS=root: nchan's module insists on creating nginx's compiled-in temp dirs (/var/lib/nginx/*).
+    local -a run=(as_svc)
+    if [ "${NGINX_AS:-}" = root ] && is_root; then run=(env); fi
+    "${run[@]}" nginx -t -q -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx -t failed for $conf"
+    "${run[@]}" nginx -p "$dir" -c "$conf" -e "$dir/nginx-error.log" || die "nginx did not start: $dir/nginx-error.log"
     wait_for 5 test -s "$dir/nginx.pid" || die "nginx wrote no pid: $dir/nginx-error.log"
     pid=$(cat "$dir/nginx.pid")
     BENCH_NGINX_PIDS+=("$pid")

@@ -273,11 +273,14 @@ def test_openapi_is_served_as_yaml(base_url):
     assert resp.content == (REPO / "openapi.yaml").read_bytes()
 
 
-def test_websocket_paths_without_sidecar_are_502_json(base_url, run_dir):
-    if (pathlib.Path(run_dir) / "stream.pid").exists():
-        pytest.skip("the sidecar runs (its own tests cover these paths)")
-    for path in ("/ws", "/stream/health"):
-        assert_json_error(requests.get(f"{base_url}{path}", timeout=10), 502, "upstream_unavailable")
+def test_websocket_paths_without_sidecar_are_502_json(base_url, ctl):
+    ctl("stream-stop")
+    try:
+        for path in ("/ws", "/stream/health"):
+            assert_json_error(requests.get(f"{base_url}{path}", timeout=10), 502, "upstream_unavailable")
+    finally:
+        ctl("stream-start")
+    assert requests.get(f"{base_url}/stream/health", timeout=10).status_code == 200
 
 
 # -- logs ---------------------------------------------------------------------------------------------------------------
