@@ -31,20 +31,22 @@ let package = Package(
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
         // Plain Swift, no C, no I/O: config, auth, routing, parameters, JSON, errors, queries.
         .target(name: "ElpyfiCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The process edge shared by both executables: environment + `.env` loading, stderr log lines.
+        .target(name: "ElpyfiRuntime", dependencies: ["ElpyfiCore"]),
         // Plain Swift, no I/O: the stream registry, event parsing and routing, replay ring, listener state machine.
         .target(name: "ElpyfiStream", dependencies: ["ElpyfiCore"]),
 
         .executableTarget(
             name: "elpyfi-fcgi",
             dependencies: [
-                "ElpyfiCore", "Postgres", "FastCGI",
+                "ElpyfiCore", "ElpyfiRuntime", "Postgres", "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "elpyfi-stream",
             dependencies: [
-                "ElpyfiCore", "ElpyfiStream", "Postgres",
+                "ElpyfiCore", "ElpyfiRuntime", "ElpyfiStream", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,7 +55,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore"]),
+        .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore", "ElpyfiRuntime"]),
         .testTarget(name: "ElpyfiStreamTests", dependencies: ["ElpyfiStream", "ElpyfiCore"]),
     ]
 )

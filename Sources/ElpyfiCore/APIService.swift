@@ -32,7 +32,7 @@ public struct APIService: Sendable {
         do {
             let plan = try EndpointPlan(route: route, parameters: QueryParameters(request.query))
             let rows = try database.run(plan.query, parameters: plan.parameters)
-            return Self.ok(body: plan.body(for: rows), ifNoneMatch: request.ifNoneMatch)
+            return APIResponse.ok(body: plan.body(for: rows), ifNoneMatch: request.ifNoneMatch)
         } catch {
             return APIResponse(error: error)
         }
@@ -42,7 +42,7 @@ public struct APIService: Sendable {
     private func health(database: any Database, ifNoneMatch: String?) -> APIResponse {
         do {
             _ = try database.run(Queries.health, parameters: [])
-            return Self.ok(body: Self.healthyBody, ifNoneMatch: ifNoneMatch)
+            return APIResponse.ok(body: Self.healthyBody, ifNoneMatch: ifNoneMatch)
         } catch {
             return APIResponse(status: 503, headers: [("Retry-After", "2"), ("Cache-Control", "no-store")], body: Self.unhealthyBody)
         }
@@ -50,14 +50,4 @@ public struct APIService: Sendable {
 
     static let healthyBody = Array(#"{"status":"healthy","service":"elpyfi-api","database":"up"}"#.utf8)
     static let unhealthyBody = Array(#"{"status":"unhealthy","service":"elpyfi-api","database":"down"}"#.utf8)
-
-    /// A 200 with its strong ETag, or a bodiless 304 when `If-None-Match` already has it.
-    static func ok(body: [UInt8], ifNoneMatch: String?) -> APIResponse {
-        let etag = ETag.of(body)
-        let headers = [("ETag", etag), ("Cache-Control", "no-cache")]
-        if let ifNoneMatch, ETag.noneMatchHits(ifNoneMatch, etag: etag) {
-            return APIResponse(status: 304, headers: headers, contentType: nil, body: [])
-        }
-        return APIResponse(status: 200, headers: headers, body: body)
-    }
 }

@@ -13,12 +13,12 @@ public struct FastCGIListener: Sendable {
         guard FCGX_Init() == 0 else { throw FastCGIError(detail: "FCGX_Init failed") }
     }
 
-    /// Binds `address`: an absolute Unix socket path (made 0666: the directory guards access)
+    /// Binds `address`: an absolute Unix socket path (mode 0660: only the owner and group, i.e. nginx, may connect)
     /// or `host:port` / `:port`.
     public static func bind(_ address: String, backlog: Int32 = 1024) throws(FastCGIError) -> FastCGIListener {
         let descriptor = FCGX_OpenSocket(address, backlog)
         guard descriptor >= 0 else { throw FastCGIError(detail: "cannot listen on \(address)") }
-        if address.hasPrefix("/") { chmod(address, 0o666) }
+        if address.hasPrefix("/") { chmod(address, 0o660) }
         return FastCGIListener(descriptor: descriptor)
     }
 
@@ -31,17 +31,20 @@ public struct FastCGIListener: Sendable {
         return nil
     }
 
-    /// Wakes every thread blocked in accept so they see the shutdown; called once from the signal thread.
-    public func stopAccepting() {
+    /// Tells libfcgi to stop accepting: a thread in or entering accept returns once interrupted.
+    /// The socket itself stays open (under systemd it outlives this process).
+    public func requestShutdown() {
         FCGX_ShutdownPending()
-        shutdown(descriptor, Int32(SHUT_RDWR))
     }
 
+    /// Wraps an already listening socket.
     public init(descriptor: Int32) { self.descriptor = descriptor }
 }
 
 /// A FastCGI failure; `detail` is for the operator's log.
 public struct FastCGIError: Error, CustomStringConvertible, Sendable {
+    /// What failed, for the log.
     public let detail: String
+    /// Same as `detail`.
     public var description: String { detail }
 }

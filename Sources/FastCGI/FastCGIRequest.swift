@@ -29,6 +29,23 @@ public final class FastCGIRequest: @unchecked Sendable {
         return String(cString: value)
     }
 
+    /// Every value of a parameter that may occur more than once.
+    ///
+    /// nginx before 1.23 passes each repeated request header as its own
+    /// `HTTP_*` parameter, and `FCGX_GetParam` would return only the first:
+    /// a valid `X-API-Key` line followed by a junk one must not pass as valid.
+    public func parameterValues(_ name: String) -> [String] {
+        let prefix = Array((name + "=").utf8)
+        var values: [String] = []
+        guard var cursor = request.pointee.envp else { return values }
+        while let entry = cursor.pointee {
+            let matches = prefix.indices.allSatisfy { entry[$0] != 0 && UInt8(bitPattern: entry[$0]) == prefix[$0] }
+            if matches { values.append(String(cString: entry + prefix.count)) }
+            cursor += 1
+        }
+        return values
+    }
+
     /// Writes `bytes` to the current request's stdout stream (buffered by libfcgi; sent at finish).
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { buffer in

@@ -22,6 +22,7 @@ public final class PostgresConnection: @unchecked Sendable {
         /// Shown in `pg_stat_activity`, so operators can tell our sessions apart.
         public var applicationName: String
 
+        /// Creates settings; nothing is dialled until `connect()`.
         public init(url: String, connectTimeoutSeconds: Int, sessionParameters: [(name: String, value: String)], applicationName: String) {
             self.url = url
             self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -29,6 +30,7 @@ public final class PostgresConnection: @unchecked Sendable {
             self.applicationName = applicationName
         }
 
+        /// Equal when every field is (tuples are not `Equatable`, hence by hand).
         public static func == (lhs: Settings, rhs: Settings) -> Bool {
             lhs.url == rhs.url && lhs.connectTimeoutSeconds == rhs.connectTimeoutSeconds
                 && lhs.applicationName == rhs.applicationName
@@ -100,9 +102,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// restarted since the last request) reconnects and runs once more: every
     /// statement here is a read, so a retry cannot do anything twice.
     public func execute(name: String, sql: String, parameters: [String?]) throws(PostgresError) -> PostgresResult {
+        let hadConnection = handle != nil
         do {
             return try executeOnce(name: name, sql: sql, parameters: parameters)
-        } catch where error.kind == .connection {
+        } catch where error.kind == .connection && hadConnection {
+            // Only a connection that existed before this call is worth one more dial; a dial
+            // that just failed would fail again and double the time to the 503.
             disconnect()
             return try executeOnce(name: name, sql: sql, parameters: parameters)
         }

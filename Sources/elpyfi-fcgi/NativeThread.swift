@@ -20,6 +20,9 @@ struct NativeThread: Sendable {
         return NativeThread(handle: handle)
     }
 
+    /// Sends `signal` to this thread only.
+    func signal(_ number: Int32) { pthread_kill(handle, number) }
+
     /// Waits for the thread to finish.
     func join() { pthread_join(handle, nil) }
 }

@@ -1,4 +1,5 @@
 import ElpyfiCore
+import ElpyfiRuntime
 import Postgres
 
 /// `Database` over one worker thread's libpq connection.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ElpyfiCore
+import ElpyfiRuntime
 import FastCGI
 #if canImport(Glibc)
 import Glibc
@@ -68,7 +69,7 @@ struct Serve: ParsableCommand {
             log: log
         )
         log.info("listening on \(config.fastCGIListen) with \(config.fastCGIThreads) threads")
-        pool.runUntilSignalled()
+        guard pool.runUntilSignalled() else { throw ExitCode(1) }
         log.info("stopped")
     }
 }

@@ -1,6 +1,8 @@
 import ElpyfiCore
+import ElpyfiRuntime
 import FastCGI
 import Postgres
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,34 +19,64 @@ struct WorkerPool: Sendable {
     let threadCount: Int
     let log: Log
 
-    /// Serves until SIGTERM/SIGINT, lets in-flight requests finish, then returns.
-    func runUntilSignalled() {
-        // Block the stop signals in every thread; only the signal thread receives them (sigwait).
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
+    /// What the threads share: how many still serve, and whether a stop was asked for.
+    private final class Progress: Sendable {
+        let running = Atomic<Int>(0)
+        let stopping = Atomic<Bool>(false)
+    }
 
+    /// Serves until SIGTERM/SIGINT and lets in-flight requests finish (true), or until every
+    /// worker thread has failed on its own (false: the caller exits non-zero so a supervisor restarts it).
+    func runUntilSignalled() -> Bool {
+        // Stop signals are taken by the signal thread only (sigwait); SIGUSR1 only interrupts
+        // a worker blocked in accept(), which libfcgi then leaves because shutdown is pending.
+        // The listening socket is never shut down: under systemd it is shared with the next start.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        signal(SIGPIPE, SIG_IGN)
+        WakeSignal.install()
+
+        let progress = Progress()
+        progress.running.store(threadCount, ordering: .sequentiallyConsistent)
         let workers = (0..<threadCount).map { index in
-            NativeThread.start { serve(threadIndex: index) }
+            NativeThread.start {
+                WakeSignal.unblockInThisThread()
+                serve(threadIndex: index, progress: progress)
+                progress.running.subtract(1, ordering: .sequentiallyConsistent)
+            }
         }
         let listener = self.listener
         let log = self.log
-        let stopSignals = signals
+        let waitSet = stopSignals
         let signalThread = NativeThread.start {
-            var waitSet = stopSignals
+            var set = waitSet
             var received: Int32 = 0
-            sigwait(&waitSet, &received)
-            log.info("signal \(received): finishing in-flight requests")
-            listener.stopAccepting()
+            sigwait(&set, &received)
+            if progress.running.load(ordering: .sequentiallyConsistent) > 0 {
+                progress.stopping.store(true, ordering: .sequentiallyConsistent)
+                log.info("signal \(received): finishing in-flight requests")
+            }
+            listener.requestShutdown()
+            // Repeat the wake-up: a thread may be between libfcgi's shutdown check and accept().
+            while progress.running.load(ordering: .sequentiallyConsistent) > 0 {
+                workers.forEach { $0.signal(WakeSignal.number) }
+                usleep(50_000)
+            }
         }
         workers.forEach { $0.join() }
+        let stoppedBySignal = progress.stopping.load(ordering: .sequentiallyConsistent)
+        if !stoppedBySignal {
+            log.error("every worker thread stopped accepting; exiting so the supervisor restarts the worker")
+            signalThread.signal(SIGTERM)
+        }
         signalThread.join()
+        return stoppedBySignal
     }
 
-    private func serve(threadIndex: Int) {
+    private func serve(threadIndex: Int, progress: Progress) {
         let connection = PostgresConnection(settings: databaseSettings)
         do {
             try connection.connect()
@@ -57,11 +89,35 @@ struct WorkerPool: Sendable {
             let apiRequest = APIRequest(
                 method: request.parameter("REQUEST_METHOD") ?? "GET",
                 uri: request.parameter("REQUEST_URI") ?? "/",
-                apiKey: request.parameter("HTTP_X_API_KEY"),
+                apiKey: APIRequest.headerValue(fromLines: request.parameterValues("HTTP_X_API_KEY")),
                 ifNoneMatch: request.parameter("HTTP_IF_NONE_MATCH")
             )
             request.write(ResponseEncoding.bytes(service.respond(to: apiRequest, database: database)))
             request.finish()
         }
+        if !progress.stopping.load(ordering: .sequentiallyConsistent) {
+            log.error("thread \(threadIndex): accept failed; thread stopped")
+        }
+    }
+}
+
+/// SIGUSR1 with a do-nothing handler installed without `SA_RESTART`, so that a blocked
+/// `accept()` returns `EINTR` in the thread it is sent to.
+enum WakeSignal {
+    static let number = SIGUSR1
+
+    static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(number, &action, nil)
+    }
+
+    static func unblockInThisThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }

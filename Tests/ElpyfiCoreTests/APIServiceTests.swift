@@ -40,7 +40,7 @@ private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","actio
         let database = FakeDatabase(rows: [signalRow])
         let response = get("/signals/recent", method: method, database: database)
         expectError(response, .methodNotAllowed)
-        #expect(response.header("Allow") == "GET, HEAD")
+        #expect(response.header("Allow") == "GET, HEAD, OPTIONS")
         #expect(database.calls.isEmpty)
     }
 

@@ -175,3 +175,22 @@ private let base64URLAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
         #expect(Base64URL.encode(Array(repeating: 0xFF, count: 32)) == String(repeating: "_", count: 42) + "8")
     }
 }
+
+@Suite struct RepeatedHeaderTests {
+    @Test func aValidKeyFollowedByARepeatedJunkLineIsInvalid() {
+        let verifier = APIKeyVerifier(keys: ["good-key"], hashes: [])
+        let joined = APIRequest.headerValue(fromLines: ["good-key", "junk"])
+        #expect(joined == "good-key, junk")
+        #expect(verifier.check(joined) == .invalid)
+    }
+
+    @Test func theSameValidKeyTwiceIsStillInvalid() {
+        let verifier = APIKeyVerifier(keys: ["good-key"], hashes: [])
+        #expect(verifier.check(APIRequest.headerValue(fromLines: ["good-key", "good-key"])) == .invalid)
+    }
+
+    @Test func oneLineIsPassedThroughAndNoLineIsAbsent() {
+        #expect(APIRequest.headerValue(fromLines: ["good-key"]) == "good-key")
+        #expect(APIRequest.headerValue(fromLines: []) == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import ElpyfiCore
+import ElpyfiRuntime
 import Testing
 
 /// The config error for `environment`, nil when it is accepted.
@@ -238,6 +239,16 @@ private let validHash = String(repeating: "ab", count: 32)
 
     @Test func exportPrefixIsDropped() {
         #expect(DotEnv.parse("export ELPYFI_A=1\nexport   ELPYFI_B=2") == ["ELPYFI_A": "1", "ELPYFI_B": "2"])
+    }
+
+    @Test func aCommentAfterAQuotedValueIsDropped() {
+        let parsed = DotEnv.parse("A=\"quoted # kept\" # note\nB='x' #n\n")
+        #expect(parsed["A"] == "quoted # kept")
+        #expect(parsed["B"] == "x")
+    }
+
+    @Test func aCommentAfterAnUnquotedValueIsDropped() {
+        #expect(DotEnv.parse("ELPYFI_API_KEYS=abc # prod key\n")["ELPYFI_API_KEYS"] == "abc")
     }
 
     @Test func matchingQuotesAroundTheValueAreRemoved() {

@@ -123,7 +123,7 @@ private func quoted(_ value: String) -> String {
     }
 
     @Test func methodNotAllowedCarriesAllowAndUnavailableCarriesRetryAfter() {
-        #expect(APIResponse(error: .methodNotAllowed).header("allow") == "GET, HEAD")
+        #expect(APIResponse(error: .methodNotAllowed).header("allow") == "GET, HEAD, OPTIONS")
         let retryAfter = APIResponse(error: .databaseUnavailable).header("Retry-After")
         #expect(retryAfter.flatMap { DecimalDigits.parse($0) }.map { $0 >= 1 } == true)
         #expect(APIResponse(error: .notFound).headers.isEmpty)

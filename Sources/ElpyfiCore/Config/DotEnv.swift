@@ -12,8 +12,10 @@ public enum DotEnv {
             guard let equals = line.firstIndex(of: "=") else { continue }
             let key = String(line[..<equals]).trimmingASCIIWhitespace()
             var value = String(line[line.index(after: equals)...]).trimmingASCIIWhitespace()
-            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
-                value = String(value.dropFirst().dropLast())
+            if let first = value.first, first == "\"" || first == "'",
+               let closing = value.dropFirst().firstIndex(of: first) {
+                // A quoted value ends at its closing quote; anything after it (` # note`) is dropped.
+                value = String(value[value.index(after: value.startIndex)..<closing])
             } else if let comment = value.firstRange(of: " #") {
                 // `KEY=value # note`: an unquoted value ends at a space-hash, so a note never becomes part of a key.
                 value = String(value[..<comment.lowerBound]).trimmingASCIIWhitespace()

@@ -51,7 +51,7 @@ public enum APIError: Error, Equatable, Sendable {
     /// Headers the status calls for (`Allow` on 405, `Retry-After` on 503).
     public var extraHeaders: [(String, String)] {
         switch self {
-        case .methodNotAllowed: [("Allow", "GET, HEAD")]
+        case .methodNotAllowed: [("Allow", "GET, HEAD, OPTIONS")]  // as nginx says: OPTIONS serves CORS preflights
         case .databaseUnavailable: [("Retry-After", "2")]
         default: []
         }

@@ -16,6 +16,13 @@ public struct APIRequest: Sendable, Equatable {
         self.ifNoneMatch = ifNoneMatch
     }
 
+    /// One header's value from all the lines a client sent: repeated lines are joined
+    /// as HTTP does (RFC 9110 §5.3), so a repeated `X-API-Key` never equals a configured
+    /// key, whichever nginx version passed it (before 1.23 nginx sends each line apart).
+    public static func headerValue(fromLines lines: [String]) -> String? {
+        lines.isEmpty ? nil : lines.joined(separator: ", ")
+    }
+
     /// The path part of `uri` (before `?`; a `#` fragment never reaches a server).
     public var path: Substring {
         uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]

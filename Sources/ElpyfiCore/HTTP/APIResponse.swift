@@ -18,6 +18,16 @@ public struct APIResponse: Sendable, Equatable {
         self.init(status: error.status, headers: error.extraHeaders, body: ErrorBody.json(error))
     }
 
+    /// A 200 with its strong ETag, or a bodiless 304 when `If-None-Match` already has it.
+    public static func ok(body: [UInt8], ifNoneMatch: String?) -> APIResponse {
+        let etag = ETag.of(body)
+        let headers = [("ETag", etag), ("Cache-Control", "no-cache")]
+        if let ifNoneMatch, ETag.noneMatchHits(ifNoneMatch, etag: etag) {
+            return APIResponse(status: 304, headers: headers, contentType: nil, body: [])
+        }
+        return APIResponse(status: 200, headers: headers, body: body)
+    }
+
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1

@@ -1,6 +1,6 @@
 /// The REST endpoints the worker answers: the route table of API.md, in one place.
 ///
-/// nginx's `nginx/snippets/known-paths.conf` mirrors this list so that it can
+/// nginx's `nginx/snippets/routes-map.conf` mirrors this list so that it can
 /// answer 405 before reading a body (the order of checks puts 404 first).
 public enum Route: Equatable, Sendable {
     case health

@@ -1,3 +1,4 @@
+import ElpyfiCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
