@@ -3,6 +3,7 @@
 public struct APIService: Sendable {
     private let verifier: APIKeyVerifier
 
+    /// Answers with the keys of `verifier` (development mode when it has none).
     public init(verifier: APIKeyVerifier) {
         self.verifier = verifier
     }

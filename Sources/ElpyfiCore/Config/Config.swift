@@ -20,21 +20,35 @@
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
 public struct Config: Sendable, Equatable {
+    /// `ELPYFI_DATABASE_URL`.
     public var databaseURL: String
+    /// `ELPYFI_LISTEN_DATABASE_URL`.
     public var listenDatabaseURL: String
+    /// `ELPYFI_API_KEYS`, blanks dropped.
     public var apiKeys: [String]
     /// SHA-256 digests (32 bytes each) of the keys configured by hash.
     public var apiKeyHashes: [[UInt8]]
+    /// `ELPYFI_TIMEZONE`.
     public var timeZone: String
+    /// `ELPYFI_DB_CONNECT_TIMEOUT`.
     public var databaseConnectTimeoutSeconds: Int
+    /// `ELPYFI_STATEMENT_TIMEOUT_MS`.
     public var statementTimeoutMilliseconds: Int
+    /// `ELPYFI_FCGI_LISTEN`.
     public var fastCGIListen: String
+    /// `ELPYFI_FCGI_THREADS`.
     public var fastCGIThreads: Int
+    /// `ELPYFI_STREAM_LISTEN`.
     public var streamListen: String
+    /// `ELPYFI_STREAM_CLIENT_QUEUE_BYTES`.
     public var streamClientQueueBytes: Int
+    /// `ELPYFI_STREAM_PING_SECONDS`.
     public var streamPingSeconds: Int
+    /// `ELPYFI_STREAM_PING_TIMEOUT_SECONDS`.
     public var streamPingTimeoutSeconds: Int
+    /// `ELPYFI_STREAM_RING_EVENTS`.
     public var streamRingEvents: Int
+    /// `ELPYFI_STREAM_RING_SECONDS`.
     public var streamRingSeconds: Int
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.

@@ -9,6 +9,7 @@ public struct APIRequest: Sendable, Equatable {
     /// `If-None-Match`, nil when absent.
     public var ifNoneMatch: String?
 
+    /// A request as the transport saw it.
     public init(method: String, uri: String, apiKey: String? = nil, ifNoneMatch: String? = nil) {
         self.method = method
         self.uri = uri

@@ -1,11 +1,15 @@
 /// What the API answers, transport-free: the FastCGI writer turns it into bytes.
 public struct APIResponse: Sendable, Equatable {
+    /// The HTTP status code.
     public var status: Int
     /// Headers besides `Content-Type` and `Content-Length`.
     public var headers: [(String, String)]
+    /// `Content-Type`, nil for bodiless answers (304).
     public var contentType: String?
+    /// The body bytes (empty for HEAD and 304).
     public var body: [UInt8]
 
+    /// A JSON answer unless `contentType` says otherwise.
     public init(status: Int, headers: [(String, String)] = [], contentType: String? = "application/json", body: [UInt8] = []) {
         self.status = status
         self.headers = headers
@@ -33,6 +37,7 @@ public struct APIResponse: Sendable, Equatable {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
+    /// Equal when status, headers (in order), type and body are (tuples are not `Equatable`).
     public static func == (lhs: APIResponse, rhs: APIResponse) -> Bool {
         lhs.status == rhs.status && lhs.contentType == rhs.contentType && lhs.body == rhs.body
             && lhs.headers.map { "\($0.0): \($0.1)" } == rhs.headers.map { "\($0.0): \($0.1)" }

@@ -11,13 +11,18 @@ public struct JSONWriter: Sendable {
     private var needsComma: [Bool] = []
     private var afterKey = false
 
+    /// An empty writer with room for `capacity` bytes (one allocation for a typical body).
     public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Opens `{`.
     public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    /// Closes `}`.
     public mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    /// Opens `[`.
     public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    /// Closes `]`.
     public mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
     /// An object member's name; the next value written is its value.
@@ -40,8 +45,11 @@ public struct JSONWriter: Sendable {
         appendQuoted(value)
     }
 
+    /// `null`.
     public mutating func null() { raw(JSONWriter.nullBytes) }
+    /// `true` / `false`.
     public mutating func bool(_ value: Bool) { raw(value ? JSONWriter.trueBytes : JSONWriter.falseBytes) }
+    /// A whole number.
     public mutating func integer(_ value: Int) { raw(Array(String(value).utf8)) }
 
     /// Bytes that are already valid JSON (a number's text, stored `jsonb`); the caller vouches for them.

@@ -41,6 +41,7 @@ public struct QueryParameters: Sendable, Equatable {
         return value
     }
 
+    /// Equal when the same pairs come in the same order.
     public static func == (lhs: QueryParameters, rhs: QueryParameters) -> Bool {
         lhs.pairs.map { "\($0.name)=\($0.value ?? "<bad>")" } == rhs.pairs.map { "\($0.name)=\($0.value ?? "<bad>")" }
     }

@@ -23,10 +23,12 @@ public enum ColumnKind: Sendable {
 public struct Query: Sendable {
     /// The prepared-statement name; unique per statement.
     public let name: String
+    /// Constant SQL with `$n` placeholders.
     public let sql: String
     /// Result columns in select order: the JSON member name and how to write the value.
     public let columns: [(name: String, kind: ColumnKind)]
 
+    /// A statement; `name` must be unique among `Queries.all`.
     public init(name: String, sql: String, columns: [(name: String, kind: ColumnKind)]) {
         self.name = name
         self.sql = sql

@@ -8,9 +8,11 @@ public struct EndpointPlan: Sendable {
         case firstOrEmptyObject
     }
 
+    /// The statement to run.
     public let query: Query
     /// Bound as `$1...$n`, in order; nil is SQL NULL (an absent filter).
     public let parameters: [String?]
+    /// How its rows become the body.
     public let shape: Shape
 
     /// Validates `parameters` for `route` and binds them; throws the 400 of the first bad one.
