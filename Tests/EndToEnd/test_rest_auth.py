@@ -3,7 +3,9 @@ plaintext and hashed keys both accepted, the api_key query parameter ignored by 
 
 import hashlib
 import pathlib
+import socket
 import time
+import urllib.parse
 
 import pytest
 
@@ -49,6 +51,32 @@ def test_plaintext_key_passes(rest, api_key, path):
 @pytest.mark.parametrize("path", KEYED)
 def test_hashed_key_passes(rest, hashed_key, path):
     assert_ok_json(rest.get(path, key=hashed_key))
+
+
+def _raw_get(base_url: str, path: str, header_lines: list[str]) -> tuple[int, bytes]:
+    """One GET on a raw socket with exactly these header lines (http clients may merge repeated headers)."""
+    u = urllib.parse.urlsplit(base_url)
+    request = "".join(f"{line}\r\n" for line in [f"GET {path} HTTP/1.1", "Host: x", *header_lines,
+                                                     "Connection: close"]) + "\r\n"
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(request.encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize("path", ["/positions", "/metrics/momentum", "/strategies"])
+@pytest.mark.parametrize("valid_first", [True, False], ids=["valid-then-junk", "junk-then-valid"])
+def test_two_x_api_key_header_lines_are_403_whatever_the_order(base_url, api_key, path, valid_first):
+    """Two X-API-Key lines are never "one of them matches": a proxy or client that appends a header must not turn
+    a junk key into access, nor a valid one into a different answer depending on order. Both orders: 403."""
+    keys = [api_key, "junk-" + "j" * 40]
+    if not valid_first:
+        keys.reverse()
+    status, body = _raw_get(base_url, path, [f"X-API-Key: {k}" for k in keys])
+    assert status == 403 and b'"invalid_api_key"' in body, (status, body[:300])
 
 
 def test_configured_hash_is_not_itself_a_key(rest, hashed_key):

@@ -32,6 +32,33 @@ svc_user_init() {
     fi
 }
 
+# svc_grant_traverse DIR: lets the service user reach DIR (its .run/ holds the cluster, sockets and logs that
+# postgres, nginx and the workers use as that user) when DIR or an ancestor is closed to it, e.g. a clone under
+# /root (mode 0700). Each such directory gets a traverse-only ACL entry, u:SVC_USER:x: narrower than chmod o+x
+# (no other user gains anything) and without r the service user can pass through but never list. Needs ensure_apt
+# (packages.sh). Undo: setfacl -x u:elpyfi-dev DIR (or setfacl -b DIR: no ACL at all, as before).
+svc_grant_traverse() {
+    is_root || return 0
+    local dir=$1 granted=()
+    local -a chain=()
+    while :; do
+        chain=("$dir" "${chain[@]}")
+        [ "$dir" = / ] && break
+        dir=$(dirname "$dir")
+    done
+    # Top down: whether the service user may enter a directory depends on every directory above it.
+    for dir in "${chain[@]}"; do
+        as_svc test -x "$dir" && continue
+        if [ ${#granted[@]} -eq 0 ]; then ensure_apt acl; fi
+        setfacl -m "u:$SVC_USER:x" "$dir" ||
+            die "cannot set an ACL on $dir (no ACL support there?): chmod o+x $dir, or move the project"
+        granted+=("$dir")
+    done
+    if [ ${#granted[@]} -gt 0 ]; then
+        step "granted $SVC_USER traverse-only access (ACL u:$SVC_USER:x, no listing) to ${granted[*]}"
+    fi
+}
+
 # Runs a command as the service user (setpriv execs, so a backgrounded call's $! is the daemon's pid).
 as_svc() {
     if is_root; then

@@ -21,6 +21,34 @@ start_daemon() {
         echo "$rc" >"$RUN/$name.rc"
     ) </dev/null >/dev/null 2>&1 &
     wait_for 5 test -s "$RUN/$name.pid" || die "$name did not start"
+    DAEMON_T0[$name]=${EPOCHREALTIME/./}
+    DAEMON_LOG[$name]=$log
+}
+
+# daemon_confirm NAME...: once at least a second has passed since each was started, each must still be running;
+# otherwise its log's tail goes to stderr and the script stops (a daemon that dies at once, e.g. a missing
+# module or a bad config, must not be reported as started).
+daemon_confirm() {
+    local name wait_us rc
+    for name in "$@"; do
+        wait_us=$((${DAEMON_T0[$name]:-0} + 1000000 - ${EPOCHREALTIME/./}))
+        if ((wait_us > 0)); then sleep "$((wait_us / 1000000)).$(printf '%06d' $((wait_us % 1000000)))"; fi
+        daemon_pid "$name" >/dev/null && continue
+        wait_for 1 test -s "$RUN/$name.rc" || true
+        rc=$(cat "$RUN/$name.rc" 2>/dev/null || echo unknown)
+        tail -n 20 "${DAEMON_LOG[$name]:-/dev/null}" >&2
+        die "$name exited right after it started (exit status $rc, log: ${DAEMON_LOG[$name]:-?})"
+    done
+}
+
+# daemons_confirm_all: every worker, sidecar and demo-events with a pid file in $RUN is still running.
+daemons_confirm_all() {
+    local f name names=()
+    for f in "$RUN"/*.pid; do
+        name=$(basename "$f" .pid)
+        case $name in fcgi-* | stream | demo-events) names+=("$name") ;; esac
+    done
+    daemon_confirm "${names[@]}"
 }
 
 # daemon_pid NAME: prints the pid if the process of NAME.pid is alive and still runs the expected program.
@@ -56,3 +84,5 @@ not_alive() { ! kill -0 "$1" 2>/dev/null; }
 
 # What each pid file's process command line must contain (see daemon_pid).
 declare -gA DAEMON_MATCH=([stream]=elpyfi-stream [demo-events]=demo-events)
+# Start time (microseconds) and log of each daemon this script started (daemon_confirm).
+declare -gA DAEMON_T0=() DAEMON_LOG=()

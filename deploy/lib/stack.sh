@@ -7,6 +7,7 @@ STACK_VARS=(RUN SVC_USER BIN_DIR DOC_ROOT PGDATA_DIR PG_PORT PG_SOCK_DIR PG_LOG 
     LOAD_DEMO DEMO_EVENTS OWNER_DSN)
 STACK_ENV=(ELPYFI_PORT ELPYFI_TLS_PORT ELPYFI_STREAM_LISTEN ELPYFI_DATABASE_URL ELPYFI_LISTEN_DATABASE_URL
     ELPYFI_API_KEYS ELPYFI_API_KEY_HASHES ELPYFI_CORS_ORIGINS ELPYFI_RATE_LIMIT ELPYFI_RATE_BURST
+    ELPYFI_RATE_LIMIT_PER_ADDRESS ELPYFI_RATE_BURST_PER_ADDRESS
     ELPYFI_WS_CONN_LIMIT ELPYFI_TIMEZONE ELPYFI_STREAM_PING_SECONDS ELPYFI_STREAM_PING_TIMEOUT_SECONDS
     ELPYFI_STREAM_CLIENT_QUEUE_BYTES ELPYFI_STREAM_RING_EVENTS ELPYFI_STREAM_RING_SECONDS
     ELPYFI_STATEMENT_TIMEOUT_MS ELPYFI_DB_CONNECT_TIMEOUT)
@@ -52,19 +53,41 @@ stage_for_svc() {
 
 # Each worker: its own Unix socket in $RUN, a log file, a pid file.
 workers_start() {
-    local i
+    local i names=()
     step "starting $WORKERS elpyfi-fcgi workers x $THREADS threads"
     for ((i = 1; i <= WORKERS; i++)); do
-        rm -f "$RUN/fcgi-$i.sock"
-        start_daemon "fcgi-$i" "$RUN/fcgi-$i.log" \
-            "$BIN_DIR/elpyfi-fcgi" serve --listen "$RUN/fcgi-$i.sock" --threads "$THREADS"
+        worker_spawn "$i"
+        names+=("fcgi-$i")
     done
-    for ((i = 1; i <= WORKERS; i++)); do
-        if ! wait_for 15 test -S "$RUN/fcgi-$i.sock"; then
-            tail -n 20 "$RUN/fcgi-$i.log" >&2
-            die "worker $i did not open $RUN/fcgi-$i.sock (log: $RUN/fcgi-$i.log)"
-        fi
-    done
+    for ((i = 1; i <= WORKERS; i++)); do worker_wait "$i"; done
+    daemon_confirm "${names[@]}"
+}
+
+# worker_start N: (re)starts worker N alone (test-ctl worker-start); returns once its socket is open.
+worker_start() {
+    step "starting elpyfi-fcgi worker $1"
+    worker_spawn "$1"
+    worker_wait "$1"
+    daemon_confirm "fcgi-$1"
+}
+
+worker_spawn() {
+    rm -f "$RUN/fcgi-$1.sock"
+    start_daemon "fcgi-$1" "$RUN/fcgi-$1.log" \
+        "$BIN_DIR/elpyfi-fcgi" serve --listen "$RUN/fcgi-$1.sock" --threads "$THREADS"
+}
+
+worker_wait() {
+    if ! wait_for 15 test -S "$RUN/fcgi-$1.sock"; then
+        tail -n 20 "$RUN/fcgi-$1.log" >&2
+        die "worker $1 did not open $RUN/fcgi-$1.sock (log: $RUN/fcgi-$1.log)"
+    fi
+}
+
+# worker_stop N: SIGTERM worker N and wait (its socket file stays; nginx gets connection refused).
+worker_stop() {
+    step "stopping worker fcgi-$1"
+    stop_daemon "fcgi-$1" 15
 }
 
 workers_stop() {
@@ -92,6 +115,7 @@ stream_start() {
         tail -n 20 "$RUN/stream.log" >&2
         die "elpyfi-stream is not listening on $ELPYFI_STREAM_LISTEN (log: $RUN/stream.log)"
     fi
+    daemon_confirm stream
 }
 
 stream_stop() {
@@ -107,6 +131,7 @@ demo_events_start() {
     if [ "${DEMO_EVENTS:-0}" != 1 ] || [ ! -x "$script" ]; then return 0; fi
     step "starting deploy/demo-events"
     DAEMON_AS_SELF=1 start_daemon demo-events "$RUN/demo-events.log" "$script" "$OWNER_DSN"
+    daemon_confirm demo-events
 }
 
 wait_healthy() {
@@ -136,6 +161,8 @@ stack_up() {
     nginx_check
     nginx_start
     wait_healthy
+    # Nothing reports success over a process that has died since it started.
+    daemons_confirm_all
 }
 
 # stack_down: everything stops; the cluster's data stays.
