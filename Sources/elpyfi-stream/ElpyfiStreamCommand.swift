@@ -1,5 +1,6 @@
 import ArgumentParser
 import ElpyfiCore
+import ElpyfiRuntime
 import ElpyfiStream
 import NIOCore
 import NIOPosix

@@ -1,4 +1,5 @@
 import ElpyfiCore
+import ElpyfiRuntime
 import ElpyfiStream
 import NIOPosix
 import Postgres
@@ -8,10 +9,12 @@ import Synchronization
 ///
 /// libpq is blocking C, so it stays off the event loop: this thread polls the socket
 /// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`
-/// (pure, so the loop only numbers and writes) and hands batches to the hub in NOTIFY order.
+/// (pure, so the loop only numbers and writes) and hands batches to the hub in NOTIFY order,
+/// waiting while `backlog` says the loop is too far behind.
 final class ListenerThread: Sendable {
     private let listener: PostgresListener
     private let hub: StreamHub
+    private let backlog = DeliveryBacklog()
     private let stopping = Atomic<Bool>(false)
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let log = Log(component: "listener")
@@ -86,12 +89,28 @@ final class ListenerThread: Sendable {
             }
             if !batch.isEmpty {
                 let events = batch
-                hub.loop.execute { hub.deliver(events) }
+                let backlog = self.backlog
+                waitForRoom(events.count)
+                backlog.added(events.count)
+                hub.loop.execute {
+                    hub.deliver(events)
+                    backlog.delivered(events.count)
+                }
             }
             if let lost {
                 log.warning("LISTEN connection broke: \(lost.detail)")
                 return
             }
+        }
+    }
+
+    /// Blocks (without reading the socket: PostgreSQL holds what arrives meanwhile) until the loop
+    /// has relayed enough of what it was handed, or shutdown begins. See `DeliveryBacklog` for why not drop.
+    private func waitForRoom(_ events: Int) {
+        guard !backlog.hasRoom(for: events) else { return }
+        log.warning("event loop behind (\(backlog.count) notifications queued); pausing LISTEN reads")
+        while !backlog.hasRoom(for: events) && !isStopping {
+            usleepMilliseconds(1)
         }
     }
 

@@ -7,7 +7,8 @@ import NIOWebSocket
 /// Frames arrive already encoded (the same `ByteBuffer` for every client), so they are written
 /// on the `WebSocketFrameEncoder`'s context, which sends them past the encoder straight to the
 /// socket. Per-client state is a few words; the socket's send queue is NIO's, bounded by the
-/// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`).
+/// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves
+/// it over the bound reports the client to the hub, while replay writes are paced by writability instead.
 final class WebSocketClientHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -84,7 +85,8 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable { hub.slowConsumer(self) }
+        // Going unwritable is judged where it happens, after a live `write`; here only the way back matters.
+        if context.channel.isWritable { hub.writable(self) }
         context.fireChannelWritabilityChanged()
     }
 
@@ -101,11 +103,24 @@ final class WebSocketClientHandler: ChannelInboundHandler {
 
     // MARK: Called by the hub (on the loop)
 
-    /// Queues an encoded frame; the queue passing its bound makes this client a slow consumer.
+    /// True while frames may be queued and the queue is under its bound (paced replay writes only then).
+    var isWritable: Bool {
+        guard !closing, rawContext != nil, let channel = context?.channel else { return false }
+        return channel.isWritable
+    }
+
+    /// Queues an encoded live frame; the queue passing its bound makes this client a slow consumer
+    /// (unless it is replaying: the hub asks the registry).
     func write(_ buffer: ByteBuffer) {
         guard !closing, let rawContext else { return }
         rawContext.write(NIOAny(buffer), promise: nil)
-        if let channel = context?.channel, !channel.isWritable { hub.slowConsumer(self) }
+        if let channel = context?.channel, !channel.isWritable { hub.queueFull(self) }
+    }
+
+    /// Queues a replay frame: the hub writes these only while `isWritable`, so the queue is never judged here.
+    func writePaced(_ buffer: ByteBuffer) {
+        guard !closing, let rawContext else { return }
+        rawContext.write(NIOAny(buffer), promise: nil)
     }
 
     /// Sends what `write` queued.

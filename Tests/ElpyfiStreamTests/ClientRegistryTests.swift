@@ -45,11 +45,15 @@ import Testing
         for index in 1...15 { _ = registry.relay(event("signal.\(index)"), now: at(1)) }
         let admission = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all),
                                                                     resume: .init(since: 5, epoch: epoch.text)), now: at(2))
-        let frames = admission.frames
-        #expect(frames.count == 11)
-        #expect(frames.dropFirst().map { $0.contains("\"seq\":") } == Array(repeating: true, count: 10))
-        #expect(frames[1] == #"{"type":"signal.6","data":{},"seq":6}"#)
-        #expect(frames[10] == #"{"type":"signal.15","data":{},"seq":15}"#)
+        #expect(admission.frames.count == 1)  // connected; the rest is paced
+        #expect(admission.replaying)
+        let replayed = registry.drainReplay(admission.id!)
+        #expect(replayed.count == 11)
+        #expect(replayed.first == #"{"type":"signal.6","data":{},"seq":6}"#)
+        #expect(replayed[9] == #"{"type":"signal.15","data":{},"seq":15}"#)
+        #expect(replayed.last == "<caught up>")
+        #expect(!registry.isReplaying(admission.id!))
+        #expect(registry.relay(event("live"), now: at(3))?.recipients == [1])
     }
 
     @Test func resumeReplaysOnlyWhatTheFilterMatches() {
@@ -57,15 +61,22 @@ import Testing
         _ = registry.relay(event("signal.a"), now: at(1))
         _ = registry.relay(event("trade.b"), now: at(1))
         _ = registry.relay(event("signal.c"), now: at(1))
+        _ = registry.relay(event("trade.d"), now: at(1))
         let admission = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .signals), resume: .init(since: 0, epoch: epoch.text)), now: at(2))
-        #expect(admission.frames.count == 3)
-        #expect(admission.frames.last?.hasPrefix(#"{"type":"signal.c""#) == true)
+        let replayed = registry.drainReplay(admission.id!, maxBytes: 1)
+        #expect(replayed.count == 3)
+        #expect(replayed[1].hasPrefix(#"{"type":"signal.c""#))
+        #expect(replayed[2] == "<caught up>")
     }
 
     @Test func resumeAtTheCurrentSeqReplaysNothing() {
         var registry = liveRegistry()
         _ = registry.relay(event("a"), now: at(1))
-        #expect(registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 1, epoch: epoch.text)), now: at(2)).frames.count == 1)
+        let admission = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 1, epoch: epoch.text)), now: at(2))
+        #expect(admission.frames.count == 1)
+        #expect(!admission.replaying)
+        #expect(registry.continueReplay(admission.id!, maxBytes: 100, now: at(2)) == nil)
+        #expect(registry.relay(event("b"), now: at(3))?.recipients == [1])
     }
 
     @Test func staleEpochFutureSeqAndEvictedSeqGetAGapAfterConnected() {
@@ -75,22 +86,88 @@ import Testing
         let gap = #"{"type":"stream.gap","epoch":"00000000000000e1","seq":10,"timestamp":"2024-01-15T10:31:06.000Z"}"#
         for resume in [Subscription.ResumePoint(since: 3, epoch: "0000000000000000"),
                        .init(since: 11, epoch: epoch.text),
+                       .init(since: .max, epoch: epoch.text),  // `since` digits too big for Int
+                       .init(since: 3, epoch: ""),  // an `epoch` whose percent-encoding was broken
                        .init(since: 2, epoch: epoch.text)] {
-            let frames = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: resume), now: at(6)).frames
-            #expect(frames.count == 2)
-            #expect(frames.first?.hasPrefix(#"{"type":"connected""#) == true)
-            #expect(frames.last == gap)
+            let admission = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: resume), now: at(6))
+            #expect(admission.frames.count == 2)
+            #expect(admission.frames.first?.hasPrefix(#"{"type":"connected""#) == true)
+            #expect(admission.frames.last == gap)
+            #expect(!admission.replaying)
         }
-        #expect(registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 7, epoch: epoch.text)), now: at(6)).frames.count == 4)
+        let held = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 7, epoch: epoch.text)), now: at(6))
+        #expect(registry.drainReplay(held.id!).count == 3 + 1)
     }
 
-    @Test func resumeBiggerThanTheReplayCapGetsAGapInstead() {
-        var registry = ClientRegistry<Int>(ring: .init(), pingSeconds: 30, pingTimeoutSeconds: 75, replayByteLimit: 100)
+    @Test func resumeFarBiggerThanTheClientQueueIsReplayedWholeInPacedSteps() {
+        var registry = ClientRegistry<Int>(ring: .init(), pingSeconds: 30, pingTimeoutSeconds: 75)
         _ = registry.listenerUp(epoch: epoch, now: at(0))
-        for _ in 1...5 { _ = registry.relay(event("a"), now: at(1)) }  // 34-byte frames
-        let resume = { (since: Int) in Subscription(filter: StreamFilter(kind: .all), resume: .init(since: since, epoch: self.epoch.text)) }
-        #expect(registry.admit(1, subscription: resume(3), now: at(2)).frames.count == 1 + 2)
-        #expect(registry.admit(2, subscription: resume(1), now: at(2)).frames.last?.hasPrefix(#"{"type":"stream.gap""#) == true)
+        for index in 1...3000 { _ = registry.relay(event("trade.\(index)"), now: at(1)) }
+        let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 0, epoch: epoch.text)), now: at(2)).id!
+        var seqs: [Int] = []
+        var steps = 0
+        while let step = registry.continueReplay(id, maxBytes: 4096, now: at(2)), let sent = step.sentSeqs {
+            steps += 1
+            if case .frames(let frames) = step { #expect(frames.reduce(0) { $0 + $1.count } < 4096 + 64) }  // about maxBytes per step
+            seqs += sent
+        }
+        #expect(seqs == Array(1...3000))
+        #expect(steps > 10)
+        #expect(!registry.isReplaying(id))
+    }
+
+    @Test func liveEventsDuringAReplayArriveThroughTheCursorWithoutGapOrDuplicate() {
+        var registry = liveRegistry()
+        _ = registry.admit(2, subscription: Subscription(filter: StreamFilter(kind: .all)), now: at(0))
+        for index in 1...5 { _ = registry.relay(event("e\(index)"), now: at(1)) }
+        let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 2, epoch: epoch.text)), now: at(2)).id!
+        #expect(registry.continueReplay(id, maxBytes: 1, now: at(2))?.sentSeqs == [3])
+        // The socket is full: live events meanwhile go to live clients only, and into the ring.
+        #expect(registry.relay(event("e6"), now: at(3))?.recipients == [2])
+        #expect(registry.relay(event("e7"), now: at(3))?.recipients == [2])
+        #expect(registry.drainReplay(id, maxBytes: 1) ==
+                [#"{"type":"e4","data":{},"seq":4}"#, #"{"type":"e5","data":{},"seq":5}"#,
+                 #"{"type":"e6","data":{},"seq":6}"#, #"{"type":"e7","data":{},"seq":7}"#, "<caught up>"])
+        #expect(registry.relay(event("e8"), now: at(4))?.recipients.sorted() == [1, 2])
+    }
+
+    @Test func evictionUnderTheCursorSendsAGapAndTurnsLive() {
+        var registry = ClientRegistry<Int>(ring: .init(minimumEvents: 4, minimumSeconds: 0), pingSeconds: 30, pingTimeoutSeconds: 75)
+        _ = registry.listenerUp(epoch: epoch, now: at(0))
+        for index in 1...4 { _ = registry.relay(event("a"), now: at(Double(index))) }
+        let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 0, epoch: epoch.text)), now: at(5)).id!
+        #expect(registry.continueReplay(id, maxBytes: 1, now: at(5))?.sentSeqs == [1])
+        for index in 5...8 { _ = registry.relay(event("a"), now: at(Double(index))) }  // evicts 2...4 before they were sent
+        let gap = #"{"type":"stream.gap","epoch":"00000000000000e1","seq":8,"timestamp":"2024-01-15T10:31:09.000Z"}"#
+        #expect(registry.continueReplay(id, maxBytes: 1, now: at(9)) == .gap(WebSocketWire.text(Array(gap.utf8))))
+        #expect(!registry.isReplaying(id))
+        #expect(registry.relay(event("a"), now: at(10))?.recipients == [1])
+    }
+
+    @Test func aReplayingClientIsPacedNeverClosedAsASlowConsumer() {
+        var registry = liveRegistry()
+        for _ in 1...5 { _ = registry.relay(event("a"), now: at(1)) }
+        let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 0, epoch: epoch.text)), now: at(2)).id!
+        _ = registry.continueReplay(id, maxBytes: 1, now: at(2))
+        #expect(registry.slowConsumer(id) == nil)
+        #expect(registry.slowConsumersClosed == 0)
+        #expect(registry.clientCount == 1)
+        _ = registry.drainReplay(id)
+        #expect(registry.slowConsumer(id)?.recipients == [1])  // live now: the usual rule
+        #expect(registry.slowConsumersClosed == 1)
+    }
+
+    @Test func listenRecoveryDuringAReplayCarriesOnInTheNewEpoch() {
+        var registry = liveRegistry()
+        for _ in 1...5 { _ = registry.relay(event("old"), now: at(1)) }
+        let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 0, epoch: epoch.text)), now: at(2)).id!
+        _ = registry.continueReplay(id, maxBytes: 1, now: at(2))
+        registry.listenerDown()
+        let resumed = registry.listenerUp(epoch: EpochID(text: "00000000000000e2"), now: at(3))
+        #expect(resumed.first?.recipients == [1])
+        #expect(registry.isReplaying(id))  // still paced: its socket may still be full
+        #expect(registry.relay(event("new"), now: at(4)) == nil)
+        #expect(registry.drainReplay(id) == [#"{"type":"new","data":{},"seq":1}"#, "<caught up>"])
     }
 
     @Test func listenRecoveryStartsANewEpochAndTellsEveryClient() {

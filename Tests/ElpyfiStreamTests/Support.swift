@@ -37,11 +37,39 @@ extension ClientRegistry.Action {
 
 extension ClientRegistry.Admission {
     var frames: [String] {
-        if case .admitted(_, let frames) = self { return frames.map(text) }
+        if case .admitted(_, let frames, _) = self { return frames.map(text) }
         return []
     }
     var id: ClientID? {
-        if case .admitted(let id, _) = self { return id }
+        if case .admitted(let id, _, _) = self { return id }
         return nil
+    }
+    var replaying: Bool {
+        if case .admitted(_, _, let replaying) = self { return replaying }
+        return false
+    }
+}
+
+extension ClientRegistry {
+    /// Runs `id`'s replay to its end as a writable socket would: every step's frames, in order,
+    /// then "<caught up>" or the gap frame's text.
+    mutating func drainReplay(_ id: ClientID, maxBytes: Int = 64, now: Moment = at(10)) -> [String] {
+        var out: [String] = []
+        while let step = continueReplay(id, maxBytes: maxBytes, now: now) {
+            switch step {
+            case .frames(let frames): out += frames.map(text)
+            case .caughtUp: out.append("<caught up>")
+            case .gap(let frame): out.append(text(frame))
+            }
+        }
+        return out
+    }
+}
+
+extension ClientRegistry.ReplayStep {
+    /// The seqs of a `.frames` step's events.
+    var sentSeqs: [Int]? {
+        guard case .frames(let frames) = self else { return nil }
+        return frames.map { Int(text($0).split(separator: ":").last!.dropLast())! }
     }
 }

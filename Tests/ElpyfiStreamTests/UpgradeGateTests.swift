@@ -57,8 +57,28 @@ import Testing
         #expect(name("/ws?epoch=abc") == "since")
         #expect(name("/ws?since=-1&epoch=abc") == "since")
         #expect(name("/ws?since=1e3&epoch=abc") == "since")
-        #expect(name("/ws?since=99999999999999999999&epoch=abc") == "since")
-        #expect(name("/ws?since=1&epoch=a%20b") == "epoch")
+        #expect(name("/ws?since=%ZZ&epoch=abc") == "since")
+        #expect(name("/ws?since=+1&epoch=abc") == "since")
+        #expect(name("/ws?since=&epoch=abc") == "since")
+        #expect(name("/ws?since=1&epoch=") == "epoch")
+        #expect(name("/ws?since=1&since=2&epoch=abc") == "since")
+        #expect(name("/ws?since=1&epoch=abc&epoch=abc") == "epoch")
+        #expect(name("/ws?epoch=%ZZ") == "since")
+    }
+
+    @Test func hugeSinceAndMalformedEpochUpgradeToGetAGapNotA400() {
+        func resume(_ uri: String) -> Subscription.ResumePoint? {
+            if case .upgrade(let subscription) = decide(uri) { return subscription.resume }
+            return nil
+        }
+        // Beyond any current seq: the registry answers stream.gap.
+        #expect(resume("/ws?since=99999999999999999999&epoch=abc") == .init(since: .max, epoch: "abc"))
+        #expect(resume("/ws?since=9223372036854775808&epoch=abc") == .init(since: .max, epoch: "abc"))
+        #expect(resume("/ws?since=9223372036854775807&epoch=abc") == .init(since: .max, epoch: "abc"))
+        // Not an epoch id of this run (never is): the registry answers stream.gap.
+        #expect(resume("/ws?since=1&epoch=a%20b") == .init(since: 1, epoch: "a b"))
+        #expect(resume("/ws?since=1&epoch=" + String(repeating: "e", count: 100)) == .init(since: 1, epoch: String(repeating: "e", count: 100)))
+        #expect(resume("/ws?since=1&epoch=%ZZ") == .init(since: 1, epoch: ""))
     }
 
     @Test func listenDownIs503WithRetryAfterAfterAuthAndParameters() {

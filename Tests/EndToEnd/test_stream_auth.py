@@ -35,7 +35,9 @@ def test_wrong_key_is_403_before_upgrade(ws_url, api_key):
 def test_bad_parameters_are_400_before_upgrade(ws_url, api_key):
     for query, name in (("strategy=bad%20name", "strategy"), ("strategy=" + "a" * 65, "strategy"),
                         ("since=5", "epoch"), ("epoch=abc", "since"), ("since=x1&epoch=abc", "since"),
-                        ("strategy=a&strategy=b", "strategy")):
+                        ("strategy=a&strategy=b", "strategy"), ("since=&epoch=abc", "since"),
+                        ("since=1&epoch=", "epoch"), ("since=1&since=2&epoch=abc", "since"),
+                        ("since=-1&epoch=abc", "since")):
         status, _, body = refusal(ws_url, f"/ws?{query}", {"X-API-Key": api_key})
         assert status == 400, query
         assert b'"code":"invalid_parameter"' in body and name.encode() in body

@@ -3,8 +3,14 @@
 /// Does no I/O: each call returns what to send or close, and the server
 /// performs it. `Handle` is whatever the server uses to reach a connection
 /// (its channel handler); tests use plain integers. One instance lives on one
-/// event loop, so calls are never concurrent and registration plus replay
-/// happen in one step: no event can slip between a client's replay and its live feed.
+/// event loop, so calls are never concurrent.
+///
+/// A resuming client is *replaying*: it holds a cursor (the last seq it has been
+/// given) into the ring, and the server pulls ring frames for it with
+/// `continueReplay` while its socket has room. Live events are appended to the
+/// ring before anyone is sent them, so a replaying client gets no live sends: its
+/// cursor simply runs on until it reaches the head, and only then does it turn live
+/// (no gap, no duplicate, NOTIFY order kept) — see `ClientRegistry+Replay.swift`.
 public struct ClientRegistry<Handle> {
     /// What the server must do.
     public enum Action {
@@ -20,15 +26,18 @@ public struct ClientRegistry<Handle> {
     public enum Admission {
         /// LISTEN is down: refuse (503 `stream_unavailable`).
         case refused
-        /// Registered; write `frames` (connected, then gap or replay) before anything else.
-        case admitted(ClientID, frames: [[UInt8]])
+        /// Registered; write `frames` (connected, then stream.gap if the resume point is lost) before anything else.
+        /// When `replaying`, ring events follow: call `continueReplay` while the client's socket has room.
+        case admitted(ClientID, frames: [[UInt8]], replaying: Bool)
     }
 
-    private struct Client {
+    struct Client {
         var handle: Handle
         var filter: StreamFilter
         var lastHeard: UInt64
         var lastPinged: UInt64
+        /// While replaying: the last seq this client has been given (or skipped by its filter); nil once live.
+        var replayCursor: Int?
     }
 
     /// Ping and drop deadlines.
@@ -36,9 +45,11 @@ public struct ClientRegistry<Handle> {
     /// Silence after which a client is dropped.
     public let pingTimeoutNanoseconds: UInt64
 
-    private var clients: [ClientID: Client] = [:]
+    var clients: [ClientID: Client] = [:]
     private var nextID: UInt64 = 1
-    private var ring: ReplayRing
+    var ring: ReplayRing
+    /// The epoch the ring's events belong to (kept while LISTEN is down, for the `stream.gap` of a replay).
+    var ringEpoch: EpochID?
 
     /// The current epoch; nil while LISTEN is down (and before it first comes up).
     public private(set) var epoch: EpochID?
@@ -51,14 +62,9 @@ public struct ClientRegistry<Handle> {
     /// Clients closed with 1008 `slow consumer` since start.
     public private(set) var slowConsumersClosed = 0
 
-    /// The most bytes a resume may replay; a bigger backlog gets `stream.gap` instead, because
-    /// writing it at once would trip the slow-consumer bound and the client would loop reconnecting.
-    public let replayByteLimit: Int
-
-    /// A registry with the ring `limits`, ping policy in seconds and the replay cap (half the client queue bound).
-    public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int, replayByteLimit: Int = .max) {
+    /// A registry with the ring `limits` and the ping policy in seconds.
+    public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int) {
         ring = ReplayRing(limits: limits)
-        self.replayByteLimit = replayByteLimit
         pingIntervalNanoseconds = UInt64(pingSeconds) * 1_000_000_000
         pingTimeoutNanoseconds = UInt64(pingTimeoutSeconds) * 1_000_000_000
     }
@@ -73,11 +79,16 @@ public struct ClientRegistry<Handle> {
     // MARK: Listener
 
     /// LISTEN is live again: a new epoch starts and every connected client gets `stream.resumed`.
+    ///
+    /// A client still replaying the old epoch stays paced: its cursor moves to seq 0 of the new
+    /// one, so the new epoch's events reach it through the ring, after `stream.resumed`.
     public mutating func listenerUp(epoch newEpoch: EpochID, now: Moment) -> [Action] {
         epoch = newEpoch
+        ringEpoch = newEpoch
         seq = 0
         ring.removeAll()
         guard !clients.isEmpty else { return [] }
+        for (id, client) in clients where client.replayCursor != nil { clients[id]?.replayCursor = 0 }
         let frame = WebSocketWire.text(ControlMessages.resumed(epoch: newEpoch, at: now))
         return [.send(frame: frame, to: clients.values.map(\.handle))]
     }
@@ -92,8 +103,9 @@ public struct ClientRegistry<Handle> {
         droppedPayloads += 1
     }
 
-    /// A valid notification: numbered, kept for resumes and sent to every matching client.
-    /// Ignored (nil) while no epoch is live, which cannot happen when the listener reports in order.
+    /// A valid notification: numbered, kept for resumes and sent to every matching live client
+    /// (replaying clients reach it through the ring). Ignored (nil) while no epoch is live,
+    /// which cannot happen when the listener reports in order.
     public mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
         guard epoch != nil else { return nil }
         seq += 1
@@ -102,7 +114,9 @@ public struct ClientRegistry<Handle> {
         lastEventAt = now
         var recipients: [Handle] = []
         recipients.reserveCapacity(clients.count)
-        for client in clients.values where client.filter.matches(event.route) { recipients.append(client.handle) }
+        for client in clients.values where client.replayCursor == nil && client.filter.matches(event.route) {
+            recipients.append(client.handle)
+        }
         return recipients.isEmpty ? nil : .send(frame: frame, to: recipients)
     }
 
@@ -113,31 +127,19 @@ public struct ClientRegistry<Handle> {
         guard let epoch else { return .refused }
         let id = ClientID(raw: nextID)
         nextID += 1
-        clients[id] = Client(handle: handle, filter: subscription.filter,
-                             lastHeard: now.monotonicNanoseconds, lastPinged: now.monotonicNanoseconds)
+        var client = Client(handle: handle, filter: subscription.filter,
+                            lastHeard: now.monotonicNanoseconds, lastPinged: now.monotonicNanoseconds)
         var frames = [WebSocketWire.text(ControlMessages.connected(stream: subscription.filter.kind, epoch: epoch, seq: seq, at: now))]
         if let resume = subscription.resume {
-            if let replay = replay(after: resume, filter: subscription.filter, epoch: epoch) {
-                frames += replay
+            if resume.epoch == epoch.text, resume.since <= seq, ring.entries(after: resume.since, currentSeq: seq) != nil {
+                // Nothing missed (since == seq) means live at once; otherwise the ring holds all of it.
+                client.replayCursor = resume.since < seq ? resume.since : nil
             } else {
                 frames.append(WebSocketWire.text(ControlMessages.gap(epoch: epoch, seq: seq, at: now)))
             }
         }
-        return .admitted(id, frames: frames)
-    }
-
-    /// The held frames after `resume` that match `filter`; nil when the client must be told of a gap.
-    private func replay(after resume: Subscription.ResumePoint, filter: StreamFilter, epoch: EpochID) -> [[UInt8]]? {
-        guard resume.epoch == epoch.text, resume.since <= seq,
-              let missed = ring.entries(after: resume.since, currentSeq: seq) else { return nil }
-        var frames: [[UInt8]] = []
-        var bytes = 0
-        for entry in missed where filter.matches(entry.route) {
-            bytes += entry.frame.count
-            guard bytes <= replayByteLimit else { return nil }
-            frames.append(entry.frame)
-        }
-        return frames
+        clients[id] = client
+        return .admitted(id, frames: frames, replaying: client.replayCursor != nil)
     }
 
     /// The client sent something (any frame): it is alive.
@@ -151,8 +153,10 @@ public struct ClientRegistry<Handle> {
     }
 
     /// The client's send queue went over its bound: close it with 1008 and count it.
+    /// Nil when it is gone, or replaying: a replay is paced by the socket, so a full queue only pauses it.
     public mutating func slowConsumer(_ id: ClientID) -> Action? {
-        guard let client = clients.removeValue(forKey: id) else { return nil }
+        guard let client = clients[id], client.replayCursor == nil else { return nil }
+        clients[id] = nil
         slowConsumersClosed += 1
         return .close([client.handle], code: CloseCode.policyViolation, reason: "slow consumer")
     }

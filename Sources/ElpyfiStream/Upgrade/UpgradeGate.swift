@@ -40,21 +40,14 @@ public struct UpgradeGate: Sendable {
 
     /// The verdict for `request`; `isListening` and `retryAfterSeconds` describe LISTEN right now.
     public func decide(_ request: StreamRequest, isListening: Bool, retryAfterSeconds: Int) -> StreamOutcome {
-        let path: Substring
-        let query: Substring
-        if let mark = request.uri.firstIndex(of: "?") {
-            path = request.uri[..<mark]
-            query = request.uri[request.uri.index(after: mark)...]
-        } else {
-            path = request.uri[...]
-            query = ""
-        }
+        let target = APIRequest(method: request.method, uri: request.uri)
+        let path = target.path
         if path == "/stream/health" {
             return request.method == "GET" || request.method == "HEAD" ? .health : .refuse(.api(.methodNotAllowed))
         }
         guard let kind = StreamKind(path: String(path)) else { return .refuse(.api(.notFound)) }
         guard request.method == "GET" || request.method == "HEAD" else { return .refuse(.api(.methodNotAllowed)) }
-        let parameters = QueryParameters(query)
+        let parameters = QueryParameters(target.query)
         switch authenticate(request.apiKeyHeaders, parameters) {
         case .allowed: break
         case .missing: return .refuse(.api(.missingAPIKey))
@@ -86,11 +79,16 @@ public struct UpgradeGate: Sendable {
         }
     }
 
-    /// `strategy` (validated like REST), and `since` + `epoch` (both or neither; `since` plain digits).
+    /// `strategy` (validated like REST), and `since` + `epoch` (both or neither, each given once and non-empty).
+    ///
+    /// `since` must be plain digits (else 400); digits too big for `Int` are a seq beyond the current
+    /// one, so they get `stream.gap` like any other future seq. A non-empty `epoch` that is malformed
+    /// or unknown is, to the client, simply not the current epoch: `stream.gap` too, not 400 — the
+    /// registry compares it with the current epoch and nothing else.
     static func subscription(kind: StreamKind, _ parameters: QueryParameters) throws(APIError) -> Subscription {
         let strategy = try ParameterRules.name(parameters.single("strategy"), parameter: "strategy")
         let sinceText = try parameters.single("since")
-        let epochText = try parameters.single("epoch")
+        let epochText = try epochParameter(parameters)
         var resume: Subscription.ResumePoint?
         switch (sinceText, epochText) {
         case (nil, nil):
@@ -100,14 +98,28 @@ public struct UpgradeGate: Sendable {
         case (nil, .some):
             throw APIError.invalidParameter(name: "since", reason: "is required with epoch")
         case (.some(let since), .some(let epoch)):
-            guard let seq = DecimalDigits.parse(since) else {
+            guard let seq = resumeSeq(since) else {
                 throw APIError.invalidParameter(name: "since", reason: "must be a whole number (plain digits)")
-            }
-            guard ParameterRules.isValidName(epoch) else {
-                throw APIError.invalidParameter(name: "epoch", reason: "must be an epoch id from a connected message")
             }
             resume = Subscription.ResumePoint(since: seq, epoch: epoch)
         }
         return Subscription(filter: StreamFilter(kind: kind, strategy: strategy), resume: resume)
+    }
+
+    /// `since` as a seq: plain digits, saturating at `Int.max` (which is past any current seq).
+    private static func resumeSeq(_ text: String) -> Int? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return DecimalDigits.parse(text) ?? .max
+    }
+
+    /// `epoch`: nil when absent; 400 when repeated or empty; otherwise its text, or "" (never an epoch id,
+    /// so a gap) when its percent-encoding is broken.
+    private static func epochParameter(_ parameters: QueryParameters) throws(APIError) -> String? {
+        let values = parameters.pairs.filter { $0.name == "epoch" }.map(\.value)
+        guard let first = values.first else { return nil }
+        guard values.count == 1 else { throw APIError.invalidParameter(name: "epoch", reason: "given more than once") }
+        guard let text = first else { return "" }
+        guard !text.isEmpty else { throw APIError.invalidParameter(name: "epoch", reason: "must not be empty") }
+        return text
     }
 }
