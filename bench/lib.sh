@@ -50,8 +50,24 @@ stack_pid() { # stack_pid NAME (fcgi-1, stream, ...): the live pid from the stac
 worker_pids() { local i; for ((i = 1; i <= WORKERS; i++)); do stack_pid "fcgi-$i" || true; done; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# free_port: an unused TCP port on 127.0.0.1 (asks the kernel).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port: an unused TCP port on 127.0.0.1 (asks the kernel), never one this run handed out before (they are
+# only bound later, so the kernel could offer the same one twice).
+BENCH_PORTS_FILE=$(mktemp /tmp/bench-ports.XXXXXX)
+free_port() {
+    python3 - "$BENCH_PORTS_FILE" <<'PY'
+import socket, sys
+used = set(open(sys.argv[1]).read().split())
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in used:
+        break
+open(sys.argv[1], "a").write(port + "\n")
+print(port)
+PY
+}
 
 # render_stack_nginx DIR PORT [extra env...]: the shipped config (deploy/render-nginx) on PORT, in front of the
 # dev stack's workers and sidecar, with the per-key request rate raised so wrk measures speed, not the limiter.
@@ -64,6 +80,9 @@ render_stack_nginx() {
         ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
         ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" \
         "$ROOT/deploy/render-nginx" "$dir/conf" >/dev/null
+    # Every request limit in the rendered copy (per key, per address, whatever the snippet holds) goes up too:
+    # all of wrk's connections come from one address with one key.
+    sed -i -E 's/rate=[0-9]+r\/[sm]/rate=1000000r\/s/g; s/burst=[0-9]+/burst=1000000/g' "$dir/conf/snippets/rate-limit.conf"
     if is_root; then chown -R "$SVC_USER:" "$dir"; fi
 }
 
@@ -91,6 +110,7 @@ stop_nginx_pid() {
 
 bench_cleanup() {
     local pid
+    rm -f "$BENCH_PORTS_FILE"
     for pid in "${BENCH_NGINX_PIDS[@]}"; do stop_nginx_pid "$pid"; done
     BENCH_NGINX_PIDS=()
 }

@@ -61,7 +61,7 @@ def expand_pids(pids: list[int]) -> list[int]:
 
 # ---------------------------------------------------------------- clients
 
-def client_main(conn, args, first_index: int, count: int) -> None:
+def client_main(conn, args, first_index: int, count: int, progress) -> None:
     """One client process: connect `count` clients, record latencies until told to stop, send results back."""
     import picows
 
@@ -104,6 +104,7 @@ def client_main(conn, args, first_index: int, count: int) -> None:
                 stop += 1
             latencies.append(now - float(data[end:stop]))
             received[self.slot] += 1
+            progress.value += 1
 
         def on_ws_disconnected(self, transport):
             state["closed"] += 1
@@ -215,7 +216,7 @@ def main() -> None:
     p.add_argument("--procs", type=int, default=2)
     p.add_argument("--per-address", type=int, default=90)
     p.add_argument("--connect-concurrency", type=int, default=200)
-    p.add_argument("--grace", type=float, default=2.0, help="seconds to wait for stragglers after the last send")
+    p.add_argument("--grace", type=float, default=3.0, help="give up on missing events after this long without one")
     p.add_argument("--rss-pid", type=int, action="append", default=[], help="target process (and its children)")
     p.add_argument("--label", default="")
     args = p.parse_args()
@@ -227,13 +228,16 @@ def main() -> None:
     ctx = mp.get_context("fork")
     per = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0) for i in range(args.procs)]
     clients = []
+    counters = []
     first = 0
     t_connect = time.time()
     for count in per:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=client_main, args=(child, args, first, count), daemon=True)
+        progress = ctx.RawValue("q", 0)  # events received so far, read by the orchestrator without a lock
+        proc = ctx.Process(target=client_main, args=(child, args, first, count, progress), daemon=True)
         proc.start()
         clients.append((proc, parent))
+        counters.append(progress)
         first += count
     ready = errors = 0
     first_error = ""
@@ -256,10 +260,20 @@ def main() -> None:
     while not s_parent.poll(0.25):
         rss_peak = max(rss_peak, rss_kb(pids))
     _, sent, send_wall, sender_cpu, worst_late = s_parent.recv()
-    end = time.time() + args.grace
-    while time.time() < end:
+    # Events still in flight are waited for: until every one arrived, or nothing arrived for `grace` seconds
+    # (then what is missing is counted as not delivered), at most 60 s.
+    expected_now = sent * ready
+    last_total, last_change, deadline = -1, time.time(), time.time() + 60
+    while time.time() < deadline:
         rss_peak = max(rss_peak, rss_kb(pids))
-        time.sleep(0.25)
+        total = sum(c.value for c in counters)
+        if total >= expected_now:
+            break
+        if total != last_total:
+            last_total, last_change = total, time.time()
+        elif time.time() - last_change > args.grace:
+            break
+        time.sleep(0.1)
     lat = array("d")
     counts: list[int] = []
     closed = 0
