@@ -13,9 +13,12 @@ public enum DotEnv {
             let key = String(line[..<equals]).trimmingASCIIWhitespace()
             var value = String(line[line.index(after: equals)...]).trimmingASCIIWhitespace()
             if let first = value.first, first == "\"" || first == "'",
-               let closing = value.dropFirst().firstIndex(of: first) {
-                // A quoted value ends at its closing quote; anything after it (` # note`) is dropped.
+               let closing = value.dropFirst().firstIndex(of: first),
+               String(value[value.index(after: closing)...]).trimmingASCIIWhitespace().hasPrefix("#") {
+                // `KEY="value" # note`: the quoted value ends at its closing quote, the note is dropped.
                 value = String(value[value.index(after: value.startIndex)..<closing])
+            } else if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
             } else if let comment = value.firstRange(of: " #") {
                 // `KEY=value # note`: an unquoted value ends at a space-hash, so a note never becomes part of a key.
                 value = String(value[..<comment.lowerBound]).trimmingASCIIWhitespace()
