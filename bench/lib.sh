@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables here are used by the scripts that source this file
 # lib.sh: what every bench script shares (sourced): the running dev stack's settings, the bench run dir,
 # throwaway nginx instances run as the stack's service user, and /proc readers (RSS, pids).
 # Reads .run/dev.env (port, key, DSNs) and .run/stack.env (run dir, service user, workers, sidecar address),
@@ -12,7 +12,7 @@ source "$ROOT/deploy/lib/common.sh"
 # bench_init NAME: loads the dev stack's settings and makes bench/out/NAME (owned by the service user).
 bench_init() {
     local name=$1
-    [ -f "$ROOT/.run/dev.env" ] && [ -f "$ROOT/.run/stack.env" ] || die "no dev stack: run deploy/dev-up first"
+    if [ ! -f "$ROOT/.run/dev.env" ] || [ ! -f "$ROOT/.run/stack.env" ]; then die "no dev stack: run deploy/dev-up first"; fi
     set -a
     # shellcheck source=/dev/null
     source "$ROOT/.run/dev.env"
@@ -33,6 +33,7 @@ bench_init() {
     # Every bench process may hold many sockets; 20,000 is this machine's cap.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     BENCH_NGINX_PIDS=()
+    BENCH_CACHE_DIRS=()
     trap bench_cleanup EXIT
 }
 
@@ -75,8 +76,8 @@ render_stack_nginx() {
     local dir=$1 port=$2
     shift 2
     mkdir -p "$dir"
-    env "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT=${BENCH_RATE_LIMIT:-1000000r/s} \
-        ELPYFI_RATE_BURST=${BENCH_RATE_BURST:-1000000} ELPYFI_FCGI_UPSTREAMS="$(worker_socks)" \
+    env "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT="${BENCH_RATE_LIMIT:-1000000r/s}" \
+        ELPYFI_RATE_BURST="${BENCH_RATE_BURST:-1000000}" ELPYFI_FCGI_UPSTREAMS="$(worker_socks)" \
         ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
         ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" \
         "$ROOT/deploy/render-nginx" "$dir/conf" >/dev/null
@@ -109,10 +110,14 @@ stop_nginx_pid() {
 }
 
 bench_cleanup() {
-    local pid
+    local pid dir
     rm -f "$BENCH_PORTS_FILE"
     for pid in "${BENCH_NGINX_PIDS[@]}"; do stop_nginx_pid "$pid"; done
     BENCH_NGINX_PIDS=()
+    # The bench nginx's access logs reach hundreds of MB per run (one JSON line per request): not kept.
+    if [ -n "${OUT:-}" ]; then find "$OUT" -name nginx-access.log -delete 2>/dev/null || true; fi
+    for dir in "${BENCH_CACHE_DIRS[@]}"; do rm -rf "$dir"; done
+    BENCH_CACHE_DIRS=()
 }
 
 # machine_line: nproc, CPU model, kernel, for the results header.
@@ -126,21 +131,24 @@ machine_line() {
 # and included where render-nginx will include them (elpyfi.conf: zone at http level; elpyfi-server.conf).
 render_cache_nginx() {
     local dir=$1 port=$2 ttl=$3 conf
+    local cache_dir=/dev/shm/elpyfi-microcache-bench-$port
+    BENCH_CACHE_DIRS+=("$cache_dir")
     if grep -q ELPYFI_MICROCACHE_TTL "$ROOT/deploy/render-nginx"; then
-        render_stack_nginx "$dir" "$port" ELPYFI_MICROCACHE_TTL="$ttl"
+        render_stack_nginx "$dir" "$port" ELPYFI_MICROCACHE_TTL="$ttl" ELPYFI_MICROCACHE_DIR="$cache_dir"
         return
     fi
     render_stack_nginx "$dir" "$port"
     conf=$dir/conf
     # shellcheck disable=SC2016
-    ELPYFI_NGINX_RUN_DIR=$dir ELPYFI_MICROCACHE_TTL=$ttl envsubst '${ELPYFI_NGINX_RUN_DIR} ${ELPYFI_MICROCACHE_TTL}' \
+    ELPYFI_MICROCACHE_DIR=$cache_dir envsubst '${ELPYFI_MICROCACHE_DIR}' \
         <"$BENCH_DIR/nginx/micro-cache-zone.conf" >"$conf/snippets/micro-cache-zone.conf"
     # shellcheck disable=SC2016
     ELPYFI_MICROCACHE_TTL=$ttl envsubst '${ELPYFI_MICROCACHE_TTL}' \
         <"$BENCH_DIR/nginx/micro-cache.conf" >"$conf/snippets/micro-cache.conf"
     sed -i "s|^include $conf/snippets/upstreams.conf;|&\ninclude $conf/snippets/micro-cache-zone.conf;|" "$conf/elpyfi.conf"
     sed -i "s|^include $conf/snippets/fastcgi.conf;|&\ninclude $conf/snippets/micro-cache.conf;|" "$conf/elpyfi-server.conf"
-    grep -q micro-cache-zone "$conf/elpyfi.conf" && grep -q micro-cache.conf "$conf/elpyfi-server.conf" ||
+    if ! grep -q micro-cache-zone "$conf/elpyfi.conf" || ! grep -q micro-cache.conf "$conf/elpyfi-server.conf"; then
         die "could not place the micro-cache includes in $conf"
+    fi
     if is_root; then chown -R "$SVC_USER:" "$dir"; fi
 }

@@ -11,8 +11,8 @@ import Testing
         #expect(digits.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
     }
 
-    @Test func etagIsFNV1a64OfTheBody() {
-        // The published FNV-1a 64 test vectors.
+    @Test func shortBodiesHashAsPlainFNV1a64() {
+        // Under 8 bytes there are no whole words, so the published FNV-1a 64 vectors hold.
         #expect(ETag.of([UInt8]()) == "\"cbf29ce484222325\"")
         #expect(ETag.of(Array("a".utf8)) == "\"af63dc4c8601ec8c\"")
         #expect(ETag.of(Array("foobar".utf8)) == "\"85944171f73967e8\"")
@@ -21,7 +21,22 @@ import Testing
     @Test func sameBodySameETag() {
         let body = Array(#"[{"symbol":"AAPL","quantity":100}]"#.utf8)
         #expect(ETag.of(body) == ETag.of(Array(body)))
-        #expect(ETag.of(body) == ETag.of(body[...]))
+        #expect(ETag.of(body) == ETag.of(Array(body[...])))
+    }
+
+    @Test func changingAnySingleByteChangesTheETag() {
+        // 21 bytes: two whole 8-byte words and a 5-byte tail, so both hashing paths are covered.
+        let body = Array(#"[{"quantity":150.25}]"#.utf8)
+        let original = ETag.of(body)
+        for index in body.indices {
+            var changed = body
+            changed[index] ^= 0x01
+            #expect(ETag.of(changed) != original, "byte \(index)")
+        }
+    }
+
+    @Test func wordOrderMatters() {
+        #expect(ETag.of(Array("aaaaaaaabbbbbbbb".utf8)) != ETag.of(Array("bbbbbbbbaaaaaaaa".utf8)))
     }
 
     @Test func differentBodiesDiffer() {

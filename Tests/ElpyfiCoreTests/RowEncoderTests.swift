@@ -2,11 +2,11 @@ import ElpyfiCore
 import Testing
 
 private func array(_ rows: [[String?]], _ query: Query) -> String {
-    text(RowEncoder.array(FakeRows(rows), columns: query.columns))
+    text(RowEncoder.array(FakeRows(rows), query: query))
 }
 
 private func first(_ rows: [[String?]], _ query: Query) -> String {
-    text(RowEncoder.firstOrEmptyObject(FakeRows(rows), columns: query.columns))
+    text(RowEncoder.firstOrEmptyObject(FakeRows(rows), query: query))
 }
 
 /// One signal row in the text form libpq gives, with the fields a test cares about replaced.

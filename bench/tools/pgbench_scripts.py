@@ -8,7 +8,6 @@ are constants (pgbench cannot bind NULL), which lets the planner fold them: an u
 """
 import re
 import sys
-import textwrap
 
 # endpoint file name -> (how to find the SQL, {$n: replacement}, \set lines)
 ENDPOINTS = {

@@ -29,7 +29,7 @@ def ratio(a, b):
 
 print("| endpoint | conns | ours req/s | pg alone req/s | nginx alone req/s | ours/pg | ours/nginx "
       "| p50 ms | p99 ms | max ms | non-2xx (+socket errors) | micro-cache req/s | cache/nginx | cache p99 ms "
-      "| CPU cores during ours: nginx / workers / postgres / wrk / other (noise) | workers' peak RSS MB |")
+      "| CPU cores during ours: nginx / workers / postgres / wrk / other (noise) | workers' peak RSS MB (sum of all) |")
 print("|" + "---|" * 16)
 checks = []
 for ep, c in keys:

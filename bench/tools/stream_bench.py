@@ -22,8 +22,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import socket
-import sys
 import time
 import uuid
 from array import array

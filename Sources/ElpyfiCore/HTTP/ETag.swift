@@ -1,12 +1,20 @@
 /// Strong entity tags over a response body, and `If-None-Match` matching.
 public enum ETag {
-    /// `"<16 hex>"`: FNV-1a 64 of the body. Not cryptographic, and need not be:
-    /// it only has to change when the body does, and it runs on every 200.
-    public static func of<C: Collection>(_ body: C) -> String where C.Element == UInt8 {
+    /// `"<16 hex>"`: FNV-1a 64 over the body's 8-byte words, then its last bytes. Not cryptographic, and need
+    /// not be: it only has to change when the body does, and it runs on every 200 (word steps: 8x fewer
+    /// dependent multiplies than byte steps, which made this 10% of a /positions request).
+    public static func of(_ body: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in body {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+        body.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            for index in 0..<words {
+                hash ^= raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            for byte in raw[(words * 8)...] {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
         }
         var digits = [UInt8](repeating: 0, count: 16)
         for index in 0..<16 {

@@ -28,15 +28,32 @@ public struct JSONWriter: Sendable {
     /// An object member's name; the next value written is its value.
     public mutating func key(_ name: String) {
         separate()
-        appendQuoted(Array(name.utf8))
+        var name = name
+        name.withUTF8 { appendQuoted($0) }
         bytes.append(UInt8(ascii: ":"))
         afterKey = true
+    }
+
+    /// A member whose `"name":` bytes were prepared once (`JSONWriter.memberPrefix`); the next value is its value.
+    public mutating func key(prepared quotedNameAndColon: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: quotedNameAndColon)
+        afterKey = true
+    }
+
+    /// `"name":` as bytes, for `key(prepared:)`.
+    public static func memberPrefix(_ name: String) -> [UInt8] {
+        var writer = JSONWriter(capacity: name.utf8.count + 3)
+        writer.beginObject()
+        writer.key(name)
+        return Array(writer.bytes.dropFirst())
     }
 
     /// A JSON string from Swift text.
     public mutating func string(_ value: String) {
         separate()
-        appendQuoted(Array(value.utf8))
+        var value = value
+        value.withUTF8 { appendQuoted($0) }
     }
 
     /// A JSON string from UTF-8 bytes (e.g. straight from libpq).
@@ -58,6 +75,11 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: json)
     }
 
+    /// More bytes of the value just started (no separator): for values written in pieces.
+    public mutating func appendUnseparated<C: Collection>(_ json: C) where C.Element == UInt8 {
+        bytes.append(contentsOf: json)
+    }
+
     private static let nullBytes: [UInt8] = Array("null".utf8)
     private static let trueBytes: [UInt8] = Array("true".utf8)
     private static let falseBytes: [UInt8] = Array("false".utf8)
@@ -71,8 +93,18 @@ public struct JSONWriter: Sendable {
     }
 
     /// `"…"` with quotes, backslashes and control characters escaped; other bytes (UTF-8 included) kept.
-    private mutating func appendQuoted<C: Collection>(_ value: C) where C.Element == UInt8 {
+    /// Most values need no escape at all: then one bulk copy instead of a byte-by-byte loop.
+    private mutating func appendQuoted(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
+        if value.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            appendEscaped(value)
+        } else {
+            bytes.append(contentsOf: value)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ value: UnsafeBufferPointer<UInt8>) {
         for byte in value {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
@@ -89,6 +121,5 @@ public struct JSONWriter: Sendable {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -31,12 +31,17 @@ public enum PostgresText {
         return index == text.endIndex
     }
 
-    /// `2024-01-15 10:31:00.5` (UTC, ISO DateStyle) → `2024-01-15T10:31:00.5Z`; nil for
-    /// anything else (`infinity`, BC dates), which the encoder writes as `null`.
+    /// True when `text` has the one shape a UTC timestamp has here (`YYYY-MM-DD HH:MM:SS[.f]`);
+    /// `infinity` and BC dates do not, and the encoder writes those as `null`.
+    public static func isUTCTimestamp(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.count >= 19 && text[10] == UInt8(ascii: " ")
+            && text.allSatisfy({ ($0 >= 48 && $0 <= 58) || $0 == 0x2D || $0 == 0x20 || $0 == 0x2E })
+    }
+
+    /// `2024-01-15 10:31:00.5` (UTC, ISO DateStyle) → `2024-01-15T10:31:00.5Z`; nil for anything
+    /// `isUTCTimestamp` refuses. PostgreSQL already trims trailing fractional zeros.
     public static func rfc3339(fromUTC text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        // YYYY-MM-DD HH:MM:SS at least; PostgreSQL already trims trailing fractional zeros.
-        guard text.count >= 19, text[10] == UInt8(ascii: " "),
-              text.allSatisfy({ ($0 >= 48 && $0 <= 58) || $0 == 0x2D || $0 == 0x20 || $0 == 0x2E }) else { return nil }
+        guard isUTCTimestamp(text) else { return nil }
         var out = [UInt8](text)
         out[10] = UInt8(ascii: "T")
         out.append(UInt8(ascii: "Z"))

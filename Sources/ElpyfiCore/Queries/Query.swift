@@ -27,12 +27,15 @@ public struct Query: Sendable {
     public let sql: String
     /// Result columns in select order: the JSON member name and how to write the value.
     public let columns: [(name: String, kind: ColumnKind)]
+    /// `"name":` of each column, encoded once here instead of once per row.
+    public let memberPrefixes: [[UInt8]]
 
     /// A statement; `name` must be unique among `Queries.all`.
     public init(name: String, sql: String, columns: [(name: String, kind: ColumnKind)]) {
         self.name = name
         self.sql = sql
         self.columns = columns
+        memberPrefixes = columns.map { JSONWriter.memberPrefix($0.name) }
     }
 }
 

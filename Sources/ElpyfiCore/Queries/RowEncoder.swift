@@ -1,19 +1,20 @@
 /// Writes query rows as the contract's JSON, straight from the database's text.
 public enum RowEncoder {
     /// `[{...}, ...]`: every row.
-    public static func array(_ rows: any QueryRows, columns: [(name: String, kind: ColumnKind)]) -> [UInt8] {
+    public static func array(_ rows: any QueryRows, query: Query) -> [UInt8] {
         var writer = JSONWriter(capacity: 64 + rows.rowCount * 160)
+        let kinds = query.columns.map(\.kind)
         writer.beginArray()
-        for row in 0..<rows.rowCount { object(rows, row: row, columns: columns, into: &writer) }
+        for row in 0..<rows.rowCount { object(rows, row: row, kinds: kinds, keys: query.memberPrefixes, into: &writer) }
         writer.endArray()
         return writer.bytes
     }
 
     /// The first row as an object, or `{}` when there is none.
-    public static func firstOrEmptyObject(_ rows: any QueryRows, columns: [(name: String, kind: ColumnKind)]) -> [UInt8] {
+    public static func firstOrEmptyObject(_ rows: any QueryRows, query: Query) -> [UInt8] {
         var writer = JSONWriter()
         if rows.rowCount > 0 {
-            object(rows, row: 0, columns: columns, into: &writer)
+            object(rows, row: 0, kinds: query.columns.map(\.kind), keys: query.memberPrefixes, into: &writer)
         } else {
             writer.beginObject()
             writer.endObject()
@@ -22,15 +23,15 @@ public enum RowEncoder {
     }
 
     /// One row as an object.
-    static func object(_ rows: any QueryRows, row: Int, columns: [(name: String, kind: ColumnKind)], into writer: inout JSONWriter) {
+    static func object(_ rows: any QueryRows, row: Int, kinds: [ColumnKind], keys: [[UInt8]], into writer: inout JSONWriter) {
         writer.beginObject()
-        for (index, column) in columns.enumerated() {
-            writer.key(column.name)
+        for index in kinds.indices {
+            writer.key(prepared: keys[index])
             if rows.isNull(row: row, column: index) {
-                if column.kind == .json { writer.raw(emptyObject) } else { writer.null() }
+                if kinds[index] == .json { writer.raw(emptyObject) } else { writer.null() }
                 continue
             }
-            rows.withValue(row: row, column: index) { text in value(text, kind: column.kind, into: &writer) }
+            rows.withValue(row: row, column: index) { text in value(text, kind: kinds[index], into: &writer) }
         }
         writer.endObject()
     }
@@ -47,8 +48,14 @@ public enum RowEncoder {
         case .boolean:
             writer.bool(text.first == UInt8(ascii: "t"))
         case .timestamp:
-            if let formatted = PostgresText.rfc3339(fromUTC: text) {
-                formatted.withUnsafeBufferPointer { writer.string(utf8: $0) }
+            if PostgresText.isUTCTimestamp(text) {
+                // `2024-01-15 10:31:00.5` → `"2024-01-15T10:31:00.5Z"`: date, T, time, Z, no copy.
+                writer.raw(CollectionOfOne(UInt8(ascii: "\"")))
+                writer.appendUnseparated(UnsafeBufferPointer(rebasing: text[..<10]))
+                writer.appendUnseparated(CollectionOfOne(UInt8(ascii: "T")))
+                writer.appendUnseparated(UnsafeBufferPointer(rebasing: text[11...]))
+                writer.appendUnseparated(CollectionOfOne(UInt8(ascii: "Z")))
+                writer.appendUnseparated(CollectionOfOne(UInt8(ascii: "\"")))
             } else {
                 writer.null()
             }

@@ -55,8 +55,8 @@ public struct EndpointPlan: Sendable {
     /// The response body for the rows the query returned.
     public func body(for rows: any QueryRows) -> [UInt8] {
         switch shape {
-        case .array: RowEncoder.array(rows, columns: query.columns)
-        case .firstOrEmptyObject: RowEncoder.firstOrEmptyObject(rows, columns: query.columns)
+        case .array: RowEncoder.array(rows, query: query)
+        case .firstOrEmptyObject: RowEncoder.firstOrEmptyObject(rows, query: query)
         }
     }
 }
