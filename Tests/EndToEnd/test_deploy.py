@@ -10,6 +10,7 @@ import http.client
 import os
 import pathlib
 import random
+import shutil
 import socket
 import ssl
 import subprocess
@@ -254,18 +255,19 @@ def _free_port() -> int:
     raise RuntimeError("no free port in 20000..32000")
 
 
-def _start_tight_nginx(out: pathlib.Path, run_dir: str) -> tuple[subprocess.Popen, int] | None:
-    """Renders and starts the tight nginx; (process, HTTP port) once it runs, None if it could not bind."""
+def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) -> tuple[subprocess.Popen, int] | None:
+    """Renders and starts an extra nginx with `settings`; (process, HTTP port) once it runs, None if it could not bind."""
     port = _free_port()
-    env = {**os.environ, **TIGHT, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
+    env = {**os.environ, **settings, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
            "ELPYFI_FCGI_UPSTREAMS": f"{run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(out),
            "ELPYFI_TLS_CERT": f"{run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{run_dir}/tls/key.pem",
            "ELPYFI_DOC_ROOT": str(REPO)}
     conf = out / "conf"
     subprocess.run([str(REPO / "deploy" / "render-nginx"), str(conf)], env=env, check=True, capture_output=True)
     (out / "nginx.pid").unlink(missing_ok=True)
-    # As root, nginx's workers need a user to switch to (the rendered nginx.conf names none).
-    globals_ = "daemon off;" + (" user nobody nogroup;" if os.geteuid() == 0 else "")
+    # As root, nginx's workers need a user to switch to (the rendered nginx.conf names none);
+    # elpyfi-dev (the stack's service user, made by deploy/) owns the workers' 0660 sockets.
+    globals_ = "daemon off;" + (" user elpyfi-dev;" if os.geteuid() == 0 else "")
     proc = subprocess.Popen(["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(out / "error.log"),
                              "-g", globals_], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -298,6 +300,69 @@ def tight_nginx(tmp_path_factory, run_dir):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def cached_nginx(tmp_path_factory, run_dir):
+    """Port of an extra nginx with the opt-in micro-cache on (ELPYFI_MICROCACHE_TTL=1s) in front of worker 1."""
+    out = tmp_path_factory.mktemp("cached-nginx")
+    settings = {"ELPYFI_MICROCACHE_TTL": "1s", "ELPYFI_RATE_LIMIT_PER_ADDRESS": "5000r/s",
+                "ELPYFI_RATE_BURST_PER_ADDRESS": "10000"}
+    for _ in range(3):
+        started = _start_tight_nginx(out, run_dir, settings)
+        if started:
+            break
+    else:
+        raise RuntimeError("the micro-cache nginx did not start")
+    proc, port = started
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(f"/dev/shm/elpyfi-microcache-{port}", ignore_errors=True)
+
+
+def _cached_get(port: int, path: str, key: str | None) -> requests.Response:
+    headers = {"X-API-Key": key} if key is not None else {}
+    return requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10)
+
+
+def test_micro_cache_serves_a_keys_200_again_within_its_ttl(cached_nginx, api_key):
+    path = f"/strategies?cache-probe={uuid.uuid4().hex}"
+    first = _cached_get(cached_nginx, path, api_key)
+    second = _cached_get(cached_nginx, path, api_key)
+    assert (first.status_code, first.headers["X-Cache-Status"]) == (200, "MISS")
+    assert (second.status_code, second.headers["X-Cache-Status"]) == (200, "HIT")
+    assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"]
+
+
+def test_micro_cache_never_answers_another_or_a_missing_key(cached_nginx, api_key, hashed_key):
+    path = f"/strategies?cache-probe={uuid.uuid4().hex}"
+    assert _cached_get(cached_nginx, path, api_key).status_code == 200
+    assert _cached_get(cached_nginx, path, api_key).headers["X-Cache-Status"] == "HIT"
+    wrong = _cached_get(cached_nginx, path, "not-a-key")
+    missing = _cached_get(cached_nginx, path, None)
+    assert_json_error(wrong, 403, "invalid_api_key")
+    assert_json_error(missing, 401, "missing_api_key")
+    assert wrong.headers.get("X-Cache-Status") != "HIT" and missing.headers.get("X-Cache-Status") != "HIT"
+    assert _cached_get(cached_nginx, path, hashed_key).headers["X-Cache-Status"] == "MISS"
+
+
+def test_micro_cache_shows_new_data_after_its_ttl(cached_nginx, api_key, db):
+    name = f"t_cache_{uuid.uuid4().hex[:12]}"
+    path = f"/strategies?cache-probe={uuid.uuid4().hex}"
+    before = _cached_get(cached_nginx, path, api_key)
+    db.execute("INSERT INTO strategies (name, description) VALUES (%s, 'micro-cache probe')", (name,))
+    try:
+        assert name not in _cached_get(cached_nginx, path, api_key).text  # still the cached answer
+        time.sleep(1.5)
+        deadline = time.monotonic() + 5
+        while name not in (after := _cached_get(cached_nginx, path, api_key)).text and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert name in after.text and after.headers["ETag"] != before.headers["ETag"]
+    finally:
+        db.execute("DELETE FROM strategies WHERE name = %s", (name,))
 
 
 def _statuses(port: int, source: str, keys: list[str]) -> list[tuple[int, bytes]]:
