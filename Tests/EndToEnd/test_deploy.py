@@ -283,37 +283,14 @@ def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) 
     return None
 
 
-@pytest.fixture(scope="module")
-def tight_nginx(tmp_path_factory, run_dir):
-    """Port of an extra nginx (deploy/render-nginx, TIGHT limits) in a temp dir; stopped after this module.
-    Its requests never need a worker: limit_req acts before any content handler, so only 429 or not matters."""
-    out = tmp_path_factory.mktemp("tight-nginx")
+def _extra_nginx(out: pathlib.Path, run_dir: str, settings: dict):
+    """Yields the port of an extra nginx rendered with `settings`; stops it (and drops its RAM cache) afterwards."""
     for _ in range(3):  # a port taken between the check and nginx's bind: try others
-        started = _start_tight_nginx(out, run_dir)
-        if started:
-            break
-    else:
-        raise RuntimeError(f"the tight nginx did not start: {(out / 'nginx-error.log').read_text()[-2000:]}")
-    proc, port = started
-    try:
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def cached_nginx(tmp_path_factory, run_dir):
-    """Port of an extra nginx with the opt-in micro-cache on (ELPYFI_MICROCACHE_TTL=1s) in front of worker 1."""
-    out = tmp_path_factory.mktemp("cached-nginx")
-    settings = {"ELPYFI_MICROCACHE_TTL": "1s", "ELPYFI_RATE_LIMIT_PER_ADDRESS": "5000r/s",
-                "ELPYFI_RATE_BURST_PER_ADDRESS": "10000"}
-    for _ in range(3):
         started = _start_tight_nginx(out, run_dir, settings)
         if started:
             break
     else:
-        raise RuntimeError("the micro-cache nginx did not start")
+        raise RuntimeError(f"the extra nginx did not start: {(out / 'nginx-error.log').read_text()[-2000:]}")
     proc, port = started
     try:
         yield port
@@ -321,6 +298,21 @@ def cached_nginx(tmp_path_factory, run_dir):
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(f"/dev/shm/elpyfi-microcache-{port}", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tight_nginx(tmp_path_factory, run_dir):
+    """Port of an extra nginx (deploy/render-nginx, TIGHT limits) in a temp dir; stopped after this module.
+    Its requests never need a worker: limit_req acts before any content handler, so only 429 or not matters."""
+    yield from _extra_nginx(tmp_path_factory.mktemp("tight-nginx"), run_dir, TIGHT)
+
+
+@pytest.fixture(scope="module")
+def cached_nginx(tmp_path_factory, run_dir):
+    """Port of an extra nginx with the opt-in micro-cache on (ELPYFI_MICROCACHE_TTL=1s) in front of worker 1."""
+    settings = {"ELPYFI_MICROCACHE_TTL": "1s", "ELPYFI_RATE_LIMIT_PER_ADDRESS": "5000r/s",
+                "ELPYFI_RATE_BURST_PER_ADDRESS": "10000"}
+    yield from _extra_nginx(tmp_path_factory.mktemp("cached-nginx"), run_dir, settings)
 
 
 def _cached_get(port: int, path: str, key: str | None) -> requests.Response:
