@@ -26,8 +26,9 @@ public struct ListenStateMachine: Sendable {
         case stopped
     }
 
-    /// The first retry delay and the cap (0.5 s doubling to 30 s).
+    /// The first retry delay (0.5 s), doubled on each failure.
     public static let initialDelayMilliseconds = 500
+    /// The cap of the retry delay (30 s), so a long outage is still noticed within half a minute of its end.
     public static let maximumDelayMilliseconds = 30_000
 
     private var state: State = .idle
