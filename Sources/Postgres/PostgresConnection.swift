@@ -125,8 +125,7 @@ public final class PostgresConnection: @unchecked Sendable {
         try connect()
         guard let handle else { throw PostgresError(kind: .connection, detail: "not connected") }
         if !prepared.contains(name) {
-            let result = try checked(PQprepare(handle, name, sql, 0, nil), on: handle)
-            _ = result
+            _ = try checked(PQprepare(handle, name, sql, 0, nil), on: handle)
             prepared.insert(name)
         }
         let raw = withOptionalCStringArray(parameters) { pointers in

@@ -66,6 +66,15 @@ def test_stale_epoch_or_future_seq_gets_stream_gap_first(ws_url, api_key, db):
 BULK_EVENTS = 3000
 BULK_BATCH = 500
 
+def notify_numbered(conn, template: str, count: int) -> None:
+    """NOTIFYs `template` `count` times with NNNN replaced by 0..count-1, BULK_BATCH per transaction
+    (each payload unique: PostgreSQL folds identical payloads within one transaction into one)."""
+    for first in range(0, count, BULK_BATCH):
+        with conn.transaction():
+            conn.execute("SELECT pg_notify('trading_events', replace(%s, 'NNNN', g::text)) "
+                         "FROM generate_series(%s::int, %s::int) g", (template, first, first + BULK_BATCH - 1))
+
+
 
 def test_resume_replays_a_backlog_bigger_than_the_client_queue_whole_and_in_order(ws_url, api_key, db, stack):
     strategy = unique_strategy("bulk")
@@ -76,10 +85,7 @@ def test_resume_replays_a_backlog_bigger_than_the_client_queue_whole_and_in_orde
 
     def notify_bulk():
         with stack.connect() as conn:
-            for first in range(0, BULK_EVENTS, BULK_BATCH):
-                with conn.transaction():
-                    conn.execute("SELECT pg_notify('trading_events', replace(%s, 'NNNN', g::text)) "
-                                 "FROM generate_series(%s::int, %s::int) g", (template, first, first + BULK_BATCH - 1))
+            notify_numbered(conn, template, BULK_EVENTS)
 
     async def scenario():
         async with connect(ws_url, f"/ws?strategy={strategy}", api_key) as ws:
@@ -122,10 +128,7 @@ def test_resume_by_a_stalled_reader_is_paced_not_closed_as_a_slow_consumer(base_
 
     def notify_bulk():
         with stack.connect() as conn:
-            for first in range(0, STALLED_EVENTS, BULK_BATCH):
-                with conn.transaction():
-                    conn.execute("SELECT pg_notify('trading_events', replace(%s, 'NNNN', g::text)) "
-                                 "FROM generate_series(%s::int, %s::int) g", (template, first, first + BULK_BATCH - 1))
+            notify_numbered(conn, template, STALLED_EVENTS)
             conn.notify(event("trade.executed", marker, n="end"))
 
     async def prepare():

@@ -29,6 +29,8 @@ public struct Query: Sendable {
     public let columns: [(name: String, kind: ColumnKind)]
     /// `"name":` of each column, encoded once here instead of once per row.
     public let memberPrefixes: [[UInt8]]
+    /// Each column's kind, in select order: kept apart so the encoder does not rebuild it per request.
+    public let kinds: [ColumnKind]
 
     /// A statement; `name` must be unique among `Queries.all`.
     public init(name: String, sql: String, columns: [(name: String, kind: ColumnKind)]) {
@@ -36,6 +38,7 @@ public struct Query: Sendable {
         self.sql = sql
         self.columns = columns
         memberPrefixes = columns.map { JSONWriter.memberPrefix($0.name) }
+        kinds = columns.map(\.kind)
     }
 }
 

@@ -3,9 +3,8 @@ public enum RowEncoder {
     /// `[{...}, ...]`: every row.
     public static func array(_ rows: any QueryRows, query: Query) -> [UInt8] {
         var writer = JSONWriter(capacity: 64 + rows.rowCount * 160)
-        let kinds = query.columns.map(\.kind)
         writer.beginArray()
-        for row in 0..<rows.rowCount { object(rows, row: row, kinds: kinds, keys: query.memberPrefixes, into: &writer) }
+        for row in 0..<rows.rowCount { object(rows, row: row, kinds: query.kinds, keys: query.memberPrefixes, into: &writer) }
         writer.endArray()
         return writer.bytes
     }
@@ -14,7 +13,7 @@ public enum RowEncoder {
     public static func firstOrEmptyObject(_ rows: any QueryRows, query: Query) -> [UInt8] {
         var writer = JSONWriter()
         if rows.rowCount > 0 {
-            object(rows, row: 0, kinds: query.columns.map(\.kind), keys: query.memberPrefixes, into: &writer)
+            object(rows, row: 0, kinds: query.kinds, keys: query.memberPrefixes, into: &writer)
         } else {
             writer.beginObject()
             writer.endObject()
