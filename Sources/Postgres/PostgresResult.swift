@@ -17,25 +17,28 @@ public final class PostgresResult {
     /// Number of columns.
     public var columnCount: Int { Int(PQnfields(raw)) }
 
-    /// True when the value at (`row`, `column`) is SQL NULL.
-    public func isNull(row: Int, column: Int) -> Bool {
-        PQgetisnull(raw, Int32(row), Int32(column)) == 1
+    /// The text bytes of a value, nil for SQL NULL. They belong to this result: valid while it
+    /// is alive (`PQclear` runs in `deinit`), so callers keep it alive while they read.
+    public func value(row: Int, column: Int) -> UnsafeBufferPointer<UInt8>? {
+        let row = Int32(row), column = Int32(column)
+        guard PQgetisnull(raw, row, column) == 0, let pointer = PQgetvalue(raw, row, column) else { return nil }
+        let length = Int(PQgetlength(raw, row, column))
+        return UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
     }
 
-    /// Calls `body` with the text bytes of a value (empty for NULL); the bytes live only for the call.
-    public func withValue<R>(row: Int, column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let length = Int(PQgetlength(raw, Int32(row), Int32(column)))
-        guard let pointer = PQgetvalue(raw, Int32(row), Int32(column)) else {
-            return try body(UnsafeBufferPointer(start: nil, count: 0))
+    /// Every value, row by row (`value(row:column:)` of each), with the same lifetime rule.
+    public func allValues() -> [UnsafeBufferPointer<UInt8>?] {
+        let rows = rowCount, columns = columnCount
+        var values: [UnsafeBufferPointer<UInt8>?] = []
+        values.reserveCapacity(rows * columns)
+        for row in 0..<rows {
+            for column in 0..<columns { values.append(value(row: row, column: column)) }
         }
-        return try pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            try body(UnsafeBufferPointer(start: bytes, count: length))
-        }
+        return values
     }
 
     /// The value as a Swift string, nil for NULL (for the few places that need one).
     public func string(row: Int, column: Int) -> String? {
-        if isNull(row: row, column: column) { return nil }
-        return withValue(row: row, column: column) { String(decoding: $0, as: UTF8.self) }
+        withExtendedLifetime(self) { value(row: row, column: column).map { String(decoding: $0, as: UTF8.self) } }
     }
 }

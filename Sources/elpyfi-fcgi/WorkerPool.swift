@@ -92,7 +92,9 @@ struct WorkerPool: Sendable {
                 apiKey: APIRequest.headerValue(fromLines: request.parameterValues("HTTP_X_API_KEY")),
                 ifNoneMatch: request.parameter("HTTP_IF_NONE_MATCH")
             )
-            request.write(ResponseEncoding.bytes(service.respond(to: apiRequest, database: database)))
+            let response = service.respond(to: apiRequest, database: database)
+            request.write(ResponseEncoding.head(response))
+            request.write(response.body)
             request.finish()
         }
         if !progress.stopping.load(ordering: .sequentiallyConsistent) {

@@ -22,6 +22,7 @@ private func expectError(_ response: APIResponse, _ error: APIError) {
 }
 
 private let signalRow: [String?] = ["7", "mean_rev", "AAPL", "buy", "0.85", "2024-01-15 10:31:00", nil]
+private let positionRow: [String?] = ["AAPL", "100", "150.25", "151.00", "75.00", "mean_rev"]
 private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","action":"buy","confidence":0.85,"timestamp":"2024-01-15T10:31:00Z","metadata":{}}]"#
 
 @Suite struct OrderOfChecksTests {
@@ -194,8 +195,9 @@ private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","actio
     /// RFC 9110 §9.3.2: HEAD answers with GET's status and headers, plus the length the body would have had.
     @Test func headHasTheSameStatusAndHeadersAsGetButNoBody() {
         for uri in ["/signals/recent", "/health", "/nope", "/signals/recent?limit=0", "/positions?x=1"] {
-            let getResponse = get(uri, database: FakeDatabase(rows: [signalRow]))
-            let headResponse = get(uri, method: "HEAD", database: FakeDatabase(rows: [signalRow]))
+            let row = uri.hasPrefix("/positions") ? positionRow : signalRow
+            let getResponse = get(uri, database: FakeDatabase(rows: [row]))
+            let headResponse = get(uri, method: "HEAD", database: FakeDatabase(rows: [row]))
             #expect(!getResponse.body.isEmpty)
             #expect(headResponse.body.isEmpty, "\(uri)")
             #expect(headResponse.status == getResponse.status, "\(uri)")

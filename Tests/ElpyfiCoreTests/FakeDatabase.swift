@@ -1,19 +1,29 @@
 import ElpyfiCore
 
-/// Rows in PostgreSQL's text format, as libpq hands them over; `nil` is SQL NULL.
-struct FakeRows: QueryRows {
-    var rows: [[String?]]
-
-    init(_ rows: [[String?]]) { self.rows = rows }
-
-    var rowCount: Int { rows.count }
-
-    func isNull(row: Int, column: Int) -> Bool { rows[row][column] == nil }
-
-    func withValue<R>(row: Int, column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let bytes = Array((rows[row][column] ?? "").utf8)
-        return try bytes.withUnsafeBufferPointer(body)
+extension QueryRows {
+    /// Rows in PostgreSQL's text format, as libpq hands them over; `nil` is SQL NULL.
+    /// Like a libpq result, the bytes live in storage these rows keep alive.
+    init(texts rows: [[String?]]) {
+        let storage = TextStorage(rows.joined())
+        self.init(rowCount: rows.count, columnCount: rows.first?.count ?? 0, values: storage.values, keepingAlive: storage)
     }
+}
+
+/// Owns the bytes of fake rows until the last `QueryRows` using them is gone.
+private final class TextStorage {
+    let values: [UnsafeBufferPointer<UInt8>?]
+
+    init<S: Sequence<String?>>(_ texts: S) {
+        values = texts.map { text in
+            text.map { text in
+                let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.utf8.count)
+                _ = buffer.initialize(from: text.utf8)
+                return UnsafeBufferPointer(buffer)
+            }
+        }
+    }
+
+    deinit { values.forEach { $0?.deallocate() } }
 }
 
 /// A `Database` that records every query it is asked to run and answers with canned rows,
@@ -39,10 +49,10 @@ final class FakeDatabase: Database {
     /// A database whose every query fails as if PostgreSQL were unreachable.
     static func down() -> FakeDatabase { FakeDatabase(failure: .databaseUnavailable) }
 
-    func run(_ query: Query, parameters: [String?]) throws(APIError) -> any QueryRows {
+    func run(_ query: Query, parameters: [String?]) throws(APIError) -> QueryRows {
         calls.append(Call(query: query.name, parameters: parameters))
         if let failure { throw failure }
-        return FakeRows(rows)
+        return QueryRows(texts: rows)
     }
 }
 

@@ -2,11 +2,11 @@ import ElpyfiCore
 import Testing
 
 private func array(_ rows: [[String?]], _ query: Query) -> String {
-    text(RowEncoder.array(FakeRows(rows), query: query))
+    text(RowEncoder.array(QueryRows(texts: rows), query: query))
 }
 
 private func first(_ rows: [[String?]], _ query: Query) -> String {
-    text(RowEncoder.firstOrEmptyObject(FakeRows(rows), query: query))
+    text(RowEncoder.firstOrEmptyObject(QueryRows(texts: rows), query: query))
 }
 
 /// One signal row in the text form libpq gives, with the fields a test cares about replaced.
@@ -65,6 +65,22 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
             == #"[{"name":"q\"uote","active":true,"description":"line1\nline2\\ \u0001tab\tcafé 📈"}]"#)
     }
 
+    @Test(arguments: Array(0..<128))
+    func everyASCIICharacterIsWrittenAsJSONWriterWritesIt(code: Int) {
+        let character = String(UnicodeScalar(UInt8(code)))
+        for description in [character, "a\(character)z", String(repeating: character, count: 3) + "café 📈"] {
+            var expected = JSONWriter()
+            expected.beginArray()
+            expected.beginObject()
+            expected.key("name"); expected.string("n")
+            expected.key("active"); expected.bool(false)
+            expected.key("description"); expected.string(description)
+            expected.endObject()
+            expected.endArray()
+            #expect(array([["n", "f", description]], Queries.strategies) == text(expected.bytes))
+        }
+    }
+
     @Test func timestampWithoutRFC3339FormIsNull() {
         #expect(array([signal(timestamp: "infinity")], Queries.recentSignals).contains(#""timestamp":null,"#))
         #expect(array([signal(timestamp: "0044-03-15 12:00:00 BC")], Queries.recentSignals).contains(#""timestamp":null,"#))
@@ -88,11 +104,11 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
 
     @Test func planBodyUsesTheRouteShape() throws {
         let metrics = try EndpointPlan(route: .metrics(strategySegment: "x"), parameters: QueryParameters(""))
-        #expect(text(metrics.body(for: FakeRows([]))) == "{}")
+        #expect(text(metrics.body(for: QueryRows(texts: []))) == "{}")
         let signals = try EndpointPlan(route: .recentSignals, parameters: QueryParameters(""))
-        #expect(text(signals.body(for: FakeRows([]))) == "[]")
+        #expect(text(signals.body(for: QueryRows(texts: []))) == "[]")
         let pdt = try EndpointPlan(route: .pdtStatus, parameters: QueryParameters(""))
-        #expect(text(pdt.body(for: FakeRows([["2024-01-15", "0", "3"]])))
+        #expect(text(pdt.body(for: QueryRows(texts: [["2024-01-15", "0", "3"]])))
             == #"{"week_start":"2024-01-15","trades_used":0,"trades_remaining":3}"#)
     }
 }

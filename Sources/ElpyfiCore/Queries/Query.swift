@@ -27,27 +27,43 @@ public struct Query: Sendable {
     public let sql: String
     /// Result columns in select order: the JSON member name and how to write the value.
     public let columns: [(name: String, kind: ColumnKind)]
-    /// `"name":` of each column, encoded once here instead of once per row.
-    public let memberPrefixes: [[UInt8]]
-    /// Each column's kind, in select order: kept apart so the encoder does not rebuild it per request.
-    public let kinds: [ColumnKind]
+    /// Each column's `"name":` bytes and kind, laid out once here for the row encoder.
+    public let layout: ColumnLayout
 
     /// A statement; `name` must be unique among `Queries.all`.
     public init(name: String, sql: String, columns: [(name: String, kind: ColumnKind)]) {
         self.name = name
         self.sql = sql
         self.columns = columns
-        memberPrefixes = columns.map { JSONWriter.memberPrefix($0.name) }
-        kinds = columns.map(\.kind)
+        layout = ColumnLayout(columns)
     }
 }
 
-/// Rows as the database returned them, in text format; implemented over libpq by the worker.
-public protocol QueryRows {
-    var rowCount: Int { get }
-    func isNull(row: Int, column: Int) -> Bool
-    /// Calls `body` with the value's text bytes, valid only during the call.
-    func withValue<R>(row: Int, column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
+/// Rows as the database returned them, in text format: each value's bytes, row by row.
+///
+/// The bytes live in memory the database adapter owns (a libpq result); `owner`
+/// keeps that memory alive as long as these rows are. Gathered once per request
+/// so the encoder reads plain memory, not one library call per value and pass.
+public struct QueryRows {
+    public let rowCount: Int
+    public let columnCount: Int
+    /// Row-major; nil is SQL NULL.
+    private let values: [UnsafeBufferPointer<UInt8>?]
+    private let owner: AnyObject?
+
+    /// `values` holds `rowCount × columnCount` entries, row by row, pointing into memory `owner` keeps alive.
+    public init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>?], keepingAlive owner: AnyObject?) {
+        precondition(values.count == rowCount * columnCount, "QueryRows: values do not fill rows × columns")
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.values = values
+        self.owner = owner
+    }
+
+    /// The values, borrowed for the duration of `body`.
+    func withValues<R>(_ body: (UnsafeBufferPointer<UnsafeBufferPointer<UInt8>?>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(owner) { try values.withUnsafeBufferPointer(body) }
+    }
 }
 
 /// Runs a query; the only thing the API needs of a database.
@@ -55,5 +71,5 @@ public protocol QueryRows {
 /// Implementations log the real failure and throw `.databaseUnavailable`:
 /// the client never sees why.
 public protocol Database {
-    func run(_ query: Query, parameters: [String?]) throws(APIError) -> any QueryRows
+    func run(_ query: Query, parameters: [String?]) throws(APIError) -> QueryRows
 }

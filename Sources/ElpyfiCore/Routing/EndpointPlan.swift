@@ -53,7 +53,7 @@ public struct EndpointPlan: Sendable {
     }
 
     /// The response body for the rows the query returned.
-    public func body(for rows: any QueryRows) -> [UInt8] {
+    public func body(for rows: QueryRows) -> [UInt8] {
         switch shape {
         case .array: RowEncoder.array(rows, query: query)
         case .firstOrEmptyObject: RowEncoder.firstOrEmptyObject(rows, query: query)
