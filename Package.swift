@@ -3,9 +3,10 @@
 //
 // Dependencies, and why each is here:
 // - swift-argument-parser: `elpyfi-fcgi` / `elpyfi-stream` flags, `--help` and the `keygen` subcommand.
-// - swift-crypto: SHA-256 for `ELPYFI_API_KEY_HASHES` and `keygen` (no hand-rolled crypto).
 // - swift-nio: the WebSocket sidecar's HTTP/1 server and RFC 6455 framing (NIOHTTP1 + NIOWebSocket).
-// The REST worker itself links only libfcgi and libpq.
+// SHA-256 for `ELPYFI_API_KEY_HASHES` and `keygen` comes from libcrypto (the Digest target), which both processes
+// load through libpq anyway: swift-crypto pulled in Foundation, ~8 MB of resident memory per process (issue 4).
+// The REST worker itself links only libfcgi, libpq and libcrypto.
 import PackageDescription
 
 let package = Package(
@@ -17,20 +18,23 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries: a module map and a one-line shim each; imported by one wrapper target only.
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // The only importer of CLibPQ: connections, prepared statements, results, LISTEN.
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         // The only importer of CFastCGI: listening socket, accept loop, request params, response writer.
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        // The only importer of CLibCrypto: SHA-256 of byte arrays, nothing else.
+        .target(name: "Digest", dependencies: ["CLibCrypto"]),
         // Plain Swift, no C, no I/O: config, auth, routing, parameters, JSON, errors, queries.
-        .target(name: "ElpyfiCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // (SHA-256 of keys goes through Digest, whose API is plain Swift.)
+        .target(name: "ElpyfiCore", dependencies: ["Digest"]),
         // The process edge shared by both executables: environment + `.env` loading, stderr log lines.
         .target(name: "ElpyfiRuntime", dependencies: ["ElpyfiCore"]),
         // Plain Swift, no I/O: the stream registry, event parsing and routing, replay ring, listener state machine.
@@ -55,6 +59,7 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore", "ElpyfiRuntime"]),
         .testTarget(name: "ElpyfiStreamTests", dependencies: ["ElpyfiStream", "ElpyfiCore"]),
     ]
