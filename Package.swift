@@ -35,7 +35,8 @@ let package = Package(
         // Plain Swift, no C, no I/O: config, auth, routing, parameters, JSON, errors, queries.
         // (SHA-256 of keys goes through Digest, whose API is plain Swift.)
         .target(name: "ElpyfiCore", dependencies: ["Digest"]),
-        // The process edge shared by both executables: environment + `.env` loading, stderr log lines.
+        // The process edge shared by both executables: environment + `.env` loading, command-line flags
+        // and `--help`, stderr log lines.
         .target(name: "ElpyfiRuntime", dependencies: ["ElpyfiCore"]),
         // Plain Swift, no I/O: the stream registry, event parsing and routing, replay ring, listener state machine.
         .target(name: "ElpyfiStream", dependencies: ["ElpyfiCore"]),
@@ -61,6 +62,7 @@ let package = Package(
 
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore", "ElpyfiRuntime"]),
+        .testTarget(name: "ElpyfiRuntimeTests", dependencies: ["ElpyfiRuntime"]),
         .testTarget(name: "ElpyfiStreamTests", dependencies: ["ElpyfiStream", "ElpyfiCore"]),
     ]
 )
