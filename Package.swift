@@ -2,11 +2,12 @@
 // elpyfi-api: a read-only window onto the trading engine's PostgreSQL.
 //
 // Dependencies, and why each is here:
-// - swift-argument-parser: `elpyfi-fcgi` / `elpyfi-stream` flags, `--help` and the `keygen` subcommand.
 // - swift-nio: the WebSocket sidecar's HTTP/1 server and RFC 6455 framing (NIOHTTP1 + NIOWebSocket).
-// SHA-256 for `ELPYFI_API_KEY_HASHES` and `keygen` comes from libcrypto (the Digest target), which both processes
-// load through libpq anyway: swift-crypto pulled in Foundation, ~8 MB of resident memory per process (issue 4).
-// The REST worker itself links only libfcgi, libpq and libcrypto.
+// Everything else is a system C library wrapped by one target each: libfcgi (FastCGI), libpq (Postgres),
+// and libcrypto (Digest: SHA-256 for `ELPYFI_API_KEY_HASHES` and `keygen`; OpenSSL is in both processes through
+// libpq anyway). Nothing may link Foundation: its libraries cost each process ~8 MB of resident memory
+// (issue 4), which is why command lines are parsed by ElpyfiRuntime rather than swift-argument-parser and
+// SHA-256 comes from libcrypto rather than swift-crypto. Check: `ldd .build/release/elpyfi-*` lists no libFoundation*.
 import PackageDescription
 
 let package = Package(
@@ -17,7 +18,6 @@ let package = Package(
         .executable(name: "elpyfi-stream", targets: ["elpyfi-stream"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -43,16 +43,12 @@ let package = Package(
 
         .executableTarget(
             name: "elpyfi-fcgi",
-            dependencies: [
-                "ElpyfiCore", "ElpyfiRuntime", "Postgres", "FastCGI",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["ElpyfiCore", "ElpyfiRuntime", "Postgres", "FastCGI"]
         ),
         .executableTarget(
             name: "elpyfi-stream",
             dependencies: [
                 "ElpyfiCore", "ElpyfiRuntime", "ElpyfiStream", "Postgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
