@@ -1,4 +1,3 @@
-import ArgumentParser
 import ElpyfiCore
 import ElpyfiRuntime
 import FastCGI
@@ -7,43 +6,45 @@ import Glibc
 #endif
 
 /// `elpyfi-fcgi serve`: bind (or inherit) the FastCGI socket and answer until SIGTERM.
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(
+enum Serve {
+    /// Overrides `ELPYFI_FCGI_LISTEN`.
+    static let listen = Flag("listen", help: "Unix socket path or host:port to listen on (overrides ELPYFI_FCGI_LISTEN; ignored under systemd socket activation).")
+    /// Overrides `ELPYFI_FCGI_THREADS`.
+    static let threads = Flag("threads", kind: .integer, help: "Worker threads, each with its own PostgreSQL connection (overrides ELPYFI_FCGI_THREADS).")
+    /// A `.env` file other than `./.env`.
+    static let envFile = Flag("env-file", help: "A .env file to read under the environment (default: ./.env if present).")
+
+    /// The options above, as `--help` lists them.
+    static let command = CommandSpec(
+        name: "elpyfi-fcgi serve",
         abstract: "Answer REST requests from nginx over FastCGI (the default command).",
-        discussion: "Configuration comes from ELPYFI_* environment variables and an optional .env file; see deploy/elpyfi.env.example."
+        discussion: "Configuration comes from ELPYFI_* environment variables and an optional .env file; see deploy/elpyfi.env.example.",
+        flags: [listen, threads, envFile]
     )
 
-    @Option(help: "Unix socket path or host:port to listen on (overrides ELPYFI_FCGI_LISTEN; ignored under systemd socket activation).")
-    var listen: String?
-
-    @Option(help: "Worker threads, each with its own PostgreSQL connection (overrides ELPYFI_FCGI_THREADS).")
-    var threads: Int?
-
-    @Option(help: "A .env file to read under the environment (default: ./.env if present).")
-    var envFile: String?
-
-    func run() throws {
+    /// Serves until SIGTERM; the process exit status (0 stopped, 1 socket or threads failed, 2 bad configuration).
+    static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "fcgi")
         var config: Config
         do {
-            config = try Config.load(envFile: envFile)
+            config = try Config.load(envFile: flags.text(envFile))
         } catch {
             log.error(error.description)
-            throw ExitCode(2)
+            return 2
         }
-        if let listen {
-            guard ListenAddress(listen) != nil else {
+        if let address = flags.text(listen) {
+            guard ListenAddress(address) != nil else {
                 log.error("invalid --listen: must be an absolute Unix socket path or host:port")
-                throw ExitCode(2)
+                return 2
             }
-            config.fastCGIListen = listen
+            config.fastCGIListen = address
         }
-        if let threads {
-            guard (1...256).contains(threads) else {
+        if let count = flags.integer(threads) {
+            guard (1...256).contains(count) else {
                 log.error("invalid --threads: must be a whole number from 1 to 256")
-                throw ExitCode(2)
+                return 2
             }
-            config.fastCGIThreads = threads
+            config.fastCGIThreads = count
         }
 
         let verifier = APIKeyVerifier(config: config)
@@ -58,7 +59,7 @@ struct Serve: ParsableCommand {
                 ?? FastCGIListener.bind(config.fastCGIListen)
         } catch {
             log.error("\(error)")
-            throw ExitCode(1)
+            return 1
         }
 
         let pool = WorkerPool(
@@ -69,7 +70,8 @@ struct Serve: ParsableCommand {
             log: log
         )
         log.info("listening on \(config.fastCGIListen) with \(config.fastCGIThreads) threads")
-        guard pool.runUntilSignalled() else { throw ExitCode(1) }
+        guard pool.runUntilSignalled() else { return 1 }
         log.info("stopped")
+        return 0
     }
 }

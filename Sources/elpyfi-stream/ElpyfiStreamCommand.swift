@@ -1,4 +1,3 @@
-import ArgumentParser
 import ElpyfiCore
 import ElpyfiRuntime
 import ElpyfiStream
@@ -17,30 +16,37 @@ import Darwin
 /// loop) → `StreamServer` (NIO HTTP/1 + WebSocket) and `ListenerThread` (libpq LISTEN).
 /// Exits 0 after SIGTERM/SIGINT, 1 only for bad configuration or an unusable listen address.
 @main
-struct ElpyfiStreamCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "elpyfi-stream",
-        abstract: "Relays PostgreSQL NOTIFY trading_events to WebSocket clients (/ws, /ws/signals, /ws/trades)."
+enum ElpyfiStreamCommand {
+    /// Overrides `ELPYFI_STREAM_LISTEN`.
+    static let listen = Flag("listen", help: "HOST:PORT to serve HTTP/WebSocket on (default ELPYFI_STREAM_LISTEN, 127.0.0.1:9020).")
+    /// A `.env` file other than `./.env`.
+    static let envFile = Flag("env-file", help: "A .env file read under the environment (default ./.env if present).")
+
+    /// The options above, as `--help` lists them.
+    static let command = CommandSpec(
+        name: "elpyfi-stream",
+        abstract: "Relays PostgreSQL NOTIFY trading_events to WebSocket clients (/ws, /ws/signals, /ws/trades).",
+        flags: [listen, envFile]
     )
 
-    @Option(help: "HOST:PORT to serve HTTP/WebSocket on (default ELPYFI_STREAM_LISTEN, 127.0.0.1:9020).")
-    var listen: String?
+    /// Reads the command line (help and usage errors end the process there), then serves.
+    static func main() {
+        exit(run(Arguments.parseOrExit(command, Arguments.current)))
+    }
 
-    @Option(name: .customLong("env-file"), help: "A .env file read under the environment (default ./.env if present).")
-    var envFile: String?
-
-    func run() throws {
+    /// Serves until SIGTERM/SIGINT; the process exit status (0 stopped, 1 bad configuration or listen address).
+    static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "stream")
         let config: Config
         do {
-            config = try Config.load(envFile: envFile)
+            config = try Config.load(envFile: flags.text(envFile))
         } catch {
             log.error("\(error)")
-            throw ExitCode(1)
+            return 1
         }
-        guard case .tcp(let host, let port)? = ListenAddress(listen ?? config.streamListen) else {
+        guard case .tcp(let host, let port)? = ListenAddress(flags.text(listen) ?? config.streamListen) else {
             log.error("invalid --listen: must be host:port")
-            throw ExitCode(1)
+            return 1
         }
         let verifier = APIKeyVerifier(config: config)
         if verifier.isDevelopmentMode {
@@ -58,7 +64,7 @@ struct ElpyfiStreamCommand: ParsableCommand {
         } catch {
             log.error("cannot listen on \(host):\(port): \(error)")
             try? group.syncShutdownGracefully()
-            throw ExitCode(1)
+            return 1
         }
         hub.loop.execute { hub.started(server: server) }
 
@@ -79,5 +85,6 @@ struct ElpyfiStreamCommand: ParsableCommand {
         signals.cancel()
         try? group.syncShutdownGracefully()
         log.info("stopped")
+        return 0
     }
 }

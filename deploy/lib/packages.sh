@@ -25,10 +25,11 @@ ensure_apt() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The packages the stack needs at run time and to build. pkg-config: the CLibPQ and CFastCGI system-library
-# targets find their headers with it (libpq-fe.h lives in /usr/include/postgresql, not on the default path).
+# The packages the stack needs at run time and to build. pkg-config: the CLibPQ, CFastCGI and CLibCrypto
+# system-library targets find their headers with it (libpq-fe.h lives in /usr/include/postgresql, not on the
+# default path). libssl-dev (libcrypto, for SHA-256) comes with libpq-dev too; listed because we link it directly.
 ensure_stack_packages() {
-    ensure_apt libfcgi-dev libpq-dev pkg-config nginx postgresql-15 postgresql-client-15 openssl curl ca-certificates \
+    ensure_apt libfcgi-dev libpq-dev libssl-dev pkg-config nginx postgresql-15 postgresql-client-15 openssl curl ca-certificates \
         gettext-base python3 util-linux
     [ -x "$PG_BIN/initdb" ] || die "PostgreSQL 15 server binaries not found in $PG_BIN"
     command -v swift >/dev/null || die "the Swift 6 toolchain is not on PATH (swift.org/install)"

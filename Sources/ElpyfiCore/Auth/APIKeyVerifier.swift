@@ -1,4 +1,4 @@
-import Crypto
+import Digest
 
 /// What an `X-API-Key` header amounts to.
 public enum AuthOutcome: Equatable, Sendable {
@@ -50,6 +50,6 @@ public struct APIKeyVerifier: Sendable {
 
     /// The SHA-256 of a key's UTF-8 bytes, as `ELPYFI_API_KEY_HASHES` stores it.
     public static func sha256(_ key: String) -> [UInt8] {
-        Array(SHA256.hash(data: Array(key.utf8)))
+        SHA256.hash(Array(key.utf8))
     }
 }
