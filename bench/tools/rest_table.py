@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """rest_table.py RESULTS.jsonl: the Markdown table of bench/rest, our figures beside the limits, plus the
 issue-4 REST targets checked (at 64 connections: >= 0.8 x PostgreSQL alone, p99 <= 20 ms, zero non-2xx;
-micro-cache >= 0.5 x nginx alone)."""
+micro-cache >= 0.5 x nginx alone), and for those the ceiling a worker costing no CPU at all would reach."""
 import json
+import os
 import sys
+
+CORES = os.cpu_count() or 2
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 by = {(r["kind"], r["endpoint"], r["conns"]): r for r in rows}
@@ -53,6 +56,14 @@ for ep, c in keys:
         ok = r is not None and r >= 0.8 and ours.get("p99_ms", 1e9) <= 20 and ours.get("non2xx", 1) == 0 and not errs
         checks.append(f"- `{ep}` @64: ours/pg = {fmt(r, 2)} (target ≥ 0.8), p99 = {fmt(ours.get('p99_ms'), 2)} ms "
                       f"(≤ 20), non-2xx = {ours.get('non2xx')} (0) → **{'met' if ok else 'NOT met'}**")
+        # The ceiling: what the rest of the path (nginx, PostgreSQL, wrk, on the same cores) would allow if the
+        # worker cost nothing: cores / (their CPU-seconds per request).
+        others = sum(cpu.get(g, 0) for g in ("nginx", "postgres", "loadgen"))
+        if o and others and p:
+            ceiling = CORES / (others / o)
+            checks.append(f"  - ceiling with a worker that costs no CPU: {fmt(ceiling)} req/s = "
+                          f"{fmt(ceiling / p, 2)} × pg alone (nginx + postgres + wrk use "
+                          f"{fmt(others / o * 1e6, 0)} µs of CPU per request; workers {fmt(cpu.get('workers', 0) / o * 1e6, 0)} µs)")
     if c == 64 and m:
         r = ratio(m, n)
         checks.append(f"- micro-cache `{ep}` @64: cache/nginx = {fmt(r, 2)} (target ≥ 0.5) → "
