@@ -149,9 +149,14 @@ stack_up() {
     pg_start
     pg_create_db
     pg_load_schema
-    # Demo rows only into empty tables: rerunning dev-up keeps what is there.
+    # Demo rows only into empty tables: rerunning dev-up keeps what is there, unless ELPYFI_DEMO_RELOAD=1 asks
+    # for the demo data afresh (demo-data.sql truncates first), e.g. before a benchmark: 100 open positions.
     if [ "$LOAD_DEMO" = 1 ]; then
-        if pg_tables_empty; then pg_load_demo; else step "keeping the existing rows (no demo reload)"; fi
+        if pg_tables_empty || [ "${ELPYFI_DEMO_RELOAD:-0}" = 1 ]; then
+            pg_load_demo
+        else
+            step "keeping the existing rows (no demo reload; ELPYFI_DEMO_RELOAD=1 reloads)"
+        fi
     fi
     make_cert "$RUN/tls"
     workers_start
