@@ -69,6 +69,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"]),
         .testTarget(name: "ElpyfiCoreTests", dependencies: ["ElpyfiCore", "ElpyfiRuntime"]),
         .testTarget(name: "ElpyfiRuntimeTests", dependencies: ["ElpyfiRuntime"]),
         .testTarget(name: "ElpyfiStreamTests", dependencies: ["ElpyfiStream", "ElpyfiCore"]),

@@ -1,4 +1,7 @@
 import CFastCGI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One thread's reusable FastCGI request slot: accept, read params, write, repeat.
 ///
@@ -46,12 +49,30 @@ public final class FastCGIRequest: @unchecked Sendable {
         return values
     }
 
-    /// Writes `bytes` to the current request's stdout stream (buffered by libfcgi; sent at finish).
-    public func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = FCGX_PutStr(chars.baseAddress, Int32(chars.count), request.pointee.out)
+    /// Sends the whole answer, `parts` back to back (header block, body), in one write: stdout records,
+    /// the end of stdout and the end of the request (`FastCGIRecords`). libfcgi's own writer sends at most
+    /// 8 kB per write (its stream buffer is fixed), so a 17 kB `/positions` answer took three writes and
+    /// three wake-ups of nginx. libfcgi's stdout stream is then marked closed, so `finish()` sends nothing
+    /// more. False when the connection failed (nginx gave up on the request); `finish()` still closes it.
+    @discardableResult
+    public func respond(_ parts: [[UInt8]]) -> Bool {
+        let wire = FastCGIRecords.answer(requestID: Int(request.pointee.requestId), parts: parts)
+        if let out = request.pointee.out {
+            out.pointee.wasFCloseCalled = 1
+            out.pointee.isClosed = 1
+        }
+        let descriptor = request.pointee.ipcFd
+        return wire.withUnsafeBytes { bytes in
+            var sent = 0
+            while sent < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + sent, bytes.count - sent)
+                if written < 0 {
+                    if errno == EINTR { continue }  // SIGUSR1 (shutdown wake-up) may land mid-write
+                    return false
+                }
+                sent += written
             }
+            return true
         }
     }
 

@@ -3,7 +3,7 @@ import ElpyfiCore
 /// The CGI-style response nginx expects on FastCGI stdout: `Status:` line, headers, blank line, body.
 enum ResponseEncoding {
     /// The `Status:` line and headers up to the blank line; the body follows as it is
-    /// (libfcgi buffers both into the same records, so the body is never copied here).
+    /// (the transport writes both into the same records).
     static func head(_ response: APIResponse) -> [UInt8] {
         var head = "Status: \(response.status) \(APIResponse.reasonPhrase(response.status))\r\n"
         if let contentType = response.contentType { head += "Content-Type: \(contentType)\r\n" }

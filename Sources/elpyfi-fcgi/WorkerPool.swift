@@ -93,8 +93,7 @@ struct WorkerPool: Sendable {
                 ifNoneMatch: request.parameter("HTTP_IF_NONE_MATCH")
             )
             let response = service.respond(to: apiRequest, database: database)
-            request.write(ResponseEncoding.head(response))
-            request.write(response.body)
+            request.respond([ResponseEncoding.head(response), response.body])
             request.finish()
         }
         if !progress.stopping.load(ordering: .sequentiallyConsistent) {
