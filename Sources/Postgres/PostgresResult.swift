@@ -36,9 +36,4 @@ public final class PostgresResult {
         }
         return values
     }
-
-    /// The value as a Swift string, nil for NULL (for the few places that need one).
-    public func string(row: Int, column: Int) -> String? {
-        withExtendedLifetime(self) { value(row: row, column: column).map { String(decoding: $0, as: UTF8.self) } }
-    }
 }

@@ -83,7 +83,6 @@ public struct JSONWriter: Sendable {
     private static let nullBytes: [UInt8] = Array("null".utf8)
     private static let trueBytes: [UInt8] = Array("true".utf8)
     private static let falseBytes: [UInt8] = Array("false".utf8)
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Writes the comma a new array element or object member needs; a value right after its key needs none.
     private mutating func separate() {
@@ -96,30 +95,13 @@ public struct JSONWriter: Sendable {
     /// Most values need no escape at all: then one bulk copy instead of a byte-by-byte loop.
     private mutating func appendQuoted(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        if value.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            appendEscaped(value)
+        if value.contains(where: JSONEscape.isNeeded) {
+            for byte in value {
+                if JSONEscape.isNeeded(byte) { bytes += JSONEscape.sequence(byte) } else { bytes.append(byte) }
+            }
         } else {
             bytes.append(contentsOf: value)
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func appendEscaped(_ value: UnsafeBufferPointer<UInt8>) {
-        for byte in value {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))
-            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0x08: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "f"))
-            case 0x00..<0x20:
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
-                bytes.append(JSONWriter.hexDigits[Int(byte & 0xF)])
-            default: bytes.append(byte)
-            }
-        }
     }
 }

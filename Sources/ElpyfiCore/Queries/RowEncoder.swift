@@ -1,11 +1,11 @@
 /// Writes query rows as the contract's JSON, straight from the database's text.
 ///
-/// This is the worker's hot path (a `/positions` body is ~700 values), so it
+/// This is the worker's hot path (a 100-row `/positions` body is 600 values), so it
 /// measures first and writes second: one pass adds up the exact encoded size,
 /// the second copies into a buffer of exactly that size through a raw cursor.
 /// No per-value allocation, no growth, no uniqueness checks; profiled, the
 /// `JSONWriter` version of this spent most of its time in array bookkeeping.
-/// `JSONWriter` stays the reference for the escaping rules (the tests compare both).
+/// Escaping follows `JSONEscape`, as `JSONWriter` does (the tests compare both writers).
 public enum RowEncoder {
     /// `[{...}, ...]`: every row.
     public static func array(_ rows: QueryRows, query: Query) -> [UInt8] {
@@ -71,12 +71,10 @@ public enum RowEncoder {
         }
     }
 
-    /// Extra bytes escaping adds: 1 for `\"` `\\` `\n` `\r` `\t` `\b` `\f`, 5 for `\u00XX`.
+    /// Extra bytes escaping adds to `text` (`JSONEscape`).
     private static func escapeOverhead(_ text: UnsafeBufferPointer<UInt8>) -> Int {
         var extra = 0
-        for byte in text where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            extra += shortEscape(byte) == nil ? 5 : 1
-        }
+        for byte in text { extra += JSONEscape.overhead(byte) }
         return extra
     }
 
@@ -108,39 +106,16 @@ public enum RowEncoder {
         }
     }
 
-    /// Copies runs of plain bytes in bulk and escapes the rest (RFC 8259 §7; UTF-8 is kept as is).
+    /// Copies runs of plain bytes in bulk and escapes the rest (`JSONEscape`; escapes are rare).
     private static func writeEscaped(_ text: UnsafeBufferPointer<UInt8>, into out: inout ByteCursor) {
         var runStart = 0
-        for index in 0..<text.count {
-            let byte = text[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+        for index in 0..<text.count where JSONEscape.isNeeded(text[index]) {
             out.put(UnsafeBufferPointer(rebasing: text[runStart..<index]))
-            out.put(UInt8(ascii: "\\"))
-            if let letter = shortEscape(byte) {
-                out.put(letter)
-            } else {
-                out.put(UInt8(ascii: "u")); out.put(UInt8(ascii: "0")); out.put(UInt8(ascii: "0"))
-                out.put(hexDigit(byte >> 4)); out.put(hexDigit(byte & 0xF))
-            }
+            JSONEscape.sequence(text[index]).withUnsafeBufferPointer { out.put($0) }
             runStart = index + 1
         }
         out.put(UnsafeBufferPointer(rebasing: text[runStart...]))
     }
-
-    /// The letter after `\` for bytes with a two-character escape; nil for `\u00XX` ones.
-    private static func shortEscape(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte
-        case 0x0A: UInt8(ascii: "n")
-        case 0x0D: UInt8(ascii: "r")
-        case 0x09: UInt8(ascii: "t")
-        case 0x08: UInt8(ascii: "b")
-        case 0x0C: UInt8(ascii: "f")
-        default: nil
-        }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
     /// libpq's text of a boolean is `t` or `f`.
     private static func isTrue(_ text: UnsafeBufferPointer<UInt8>) -> Bool { text.first == UInt8(ascii: "t") }

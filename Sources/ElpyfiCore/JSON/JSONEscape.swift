@@ -1,0 +1,38 @@
+/// RFC 8259 §7 string escaping, byte by byte: the one definition `JSONWriter` and `RowEncoder` share.
+///
+/// Quotes, backslashes and control characters are escaped; every other byte (UTF-8 included) is kept.
+enum JSONEscape {
+    /// True for the bytes that cannot appear as themselves inside a JSON string.
+    @inline(__always)
+    static func isNeeded(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// The letter after `\` for bytes with a two-character escape; nil for the `\u00XX` ones.
+    static func shortLetter(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte
+        case 0x0A: UInt8(ascii: "n")
+        case 0x0D: UInt8(ascii: "r")
+        case 0x09: UInt8(ascii: "t")
+        case 0x08: UInt8(ascii: "b")
+        case 0x0C: UInt8(ascii: "f")
+        default: nil
+        }
+    }
+
+    /// Bytes an escaped `byte` adds to the text: 1 (`\n`, ...) or 5 (`\u00XX`); 0 when none is needed.
+    static func overhead(_ byte: UInt8) -> Int {
+        guard isNeeded(byte) else { return 0 }
+        return shortLetter(byte) == nil ? 5 : 1
+    }
+
+    /// The escape for a byte `isNeeded` accepts: `\` and a letter, or `\u00` and two lowercase hex digits.
+    static func sequence(_ byte: UInt8) -> [UInt8] {
+        if let letter = shortLetter(byte) { return [UInt8(ascii: "\\"), letter] }
+        return [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                hexDigit(byte >> 4), hexDigit(byte & 0xF)]
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
+}
