@@ -12,7 +12,7 @@ import Darwin
 
 /// `elpyfi-stream [--listen HOST:PORT] [--env-file PATH]`: the WebSocket sidecar.
 ///
-/// Wires the pieces and waits: `Config` → `UpgradeGate` + `StreamHub` (one event
+/// Wires the pieces and waits: `Config` → `UpgradeGate` + `StreamHubs` (one `StreamHub` per event
 /// loop) → `StreamServer` (NIO HTTP/1 + WebSocket) and `ListenerThread` (libpq LISTEN).
 /// Exits 0 after SIGTERM/SIGINT, 1 only for bad configuration or an unusable listen address.
 @main
@@ -53,20 +53,19 @@ enum ElpyfiStreamCommand {
             log.warning("no API keys configured (ELPYFI_API_KEYS / ELPYFI_API_KEY_HASHES): development mode, every client is let in")
         }
 
-        // One event loop for everything: the registry, every WebSocket and the HTTP side. Fan-out is
-        // a loop of non-blocking writes of one shared buffer, so a second loop would only add a hop
-        // (and a lock) per event; libpq reads happen on the listener thread, off this loop.
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let hub = StreamHub(loop: group.next(), gate: UpgradeGate(verifier: verifier), config: config)
+        // One event loop per core (ELPYFI_STREAM_THREADS): NIO spreads connections over them, each loop's hub
+        // owns its clients, and the listener thread hands every loop each event once, already framed.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: config.streamThreads)
+        let hubs = StreamHubs(group: group, gate: UpgradeGate(verifier: verifier), config: config)
         let server: Channel
         do {
-            server = try StreamServer.bind(host: host, port: port, group: group, hub: hub, queueBytes: config.streamClientQueueBytes)
+            server = try StreamServer.bind(host: host, port: port, group: group, hubs: hubs, queueBytes: config.streamClientQueueBytes)
         } catch {
             log.error("cannot listen on \(host):\(port): \(error)")
             try? group.syncShutdownGracefully()
             return 1
         }
-        hub.loop.execute { hub.started(server: server) }
+        hubs.broadcast { $0.started() }
 
         let settings = PostgresConnection.Settings(
             url: config.listenDatabaseURL,
@@ -74,13 +73,13 @@ enum ElpyfiStreamCommand {
             sessionParameters: [("default_transaction_read_only", "on"), ("TimeZone", config.timeZone)],
             applicationName: "elpyfi-stream-listen"
         )
-        let listener = ListenerThread(listener: PostgresListener(settings: settings), hub: hub)
+        let listener = ListenerThread(listener: PostgresListener(settings: settings), hubs: hubs, sidecarID: config.streamID)
         listener.start()
 
-        let signals = ShutdownSignals { hub.loop.execute { hub.shutdown() } }
-        log.info("serving /ws, /ws/signals, /ws/trades and /stream/health on \(host):\(port)")
+        let signals = ShutdownSignals { hubs.shutdown(server: server) }
+        log.info("serving /ws, /ws/signals, /ws/trades and /stream/health on \(host):\(port) (sidecar \(config.streamID), \(config.streamThreads) event loops)")
 
-        try? hub.finished.wait()
+        hubs.waitUntilFinished()
         listener.stop()
         signals.cancel()
         try? group.syncShutdownGracefully()

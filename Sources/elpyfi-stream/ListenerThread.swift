@@ -7,21 +7,27 @@ import Synchronization
 
 /// Runs the LISTEN connection on a thread of its own, driven by `ListenStateMachine`.
 ///
-/// libpq is blocking C, so it stays off the event loop: this thread polls the socket
-/// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`
-/// (pure, so the loop only numbers and writes) and hands batches to the hub in NOTIFY order,
-/// waiting while `backlog` says the loop is too far behind.
-final class ListenerThread: Sendable {
+/// libpq is blocking C, so it stays off the event loops: this thread polls the socket
+/// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`, numbers and
+/// frames the good ones once (`EventSequencer`, one `ByteBuffer` each) and hands each batch to every
+/// loop's hub in NOTIFY order, waiting while `backlog` says the loops are too far behind.
+final class ListenerThread: @unchecked Sendable {
     private let listener: PostgresListener
-    private let hub: StreamHub
-    private let backlog = DeliveryBacklog()
+    private let hubs: StreamHubs
+    private let sidecarID: String
+    private let backlog: DeliveryBacklog
     private let stopping = Atomic<Bool>(false)
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let log = Log(component: "listener")
+    /// Touched only by the listener thread (`run`); that is what `@unchecked Sendable` rests on.
+    private var sequencer = EventSequencer()
 
-    init(listener: PostgresListener, hub: StreamHub) {
+    init(listener: PostgresListener, hubs: StreamHubs, sidecarID: String) {
         self.listener = listener
-        self.hub = hub
+        self.hubs = hubs
+        self.sidecarID = sidecarID
+        // Each batch is counted once per loop it is handed to.
+        backlog = DeliveryBacklog(limit: 4096 * hubs.hubs.count)
     }
 
     func start() {
@@ -40,6 +46,7 @@ final class ListenerThread: Sendable {
     private func run() {
         var machine = ListenStateMachine()
         var action = machine.start()
+        var epochs = 0
         while true {
             if isStopping { action = machine.shutdown() }
             switch action {
@@ -52,18 +59,22 @@ final class ListenerThread: Sendable {
                     action = machine.connectFailed()
                 }
             case .startEpoch:
-                let hub = self.hub
-                hub.loop.execute { hub.listenerUp() }
+                let epoch = EpochID.random(sidecar: sidecarID)
+                sequencer.start(epoch: epoch)
+                epochs += 1
+                if epochs > 1 { hubs.stats.listenReconnects.add(1, ordering: .relaxed) }
+                log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
+                hubs.broadcast { $0.listenerUp(epoch: epoch) }
                 pump()
+                sequencer.stop()
                 action = isStopping ? machine.shutdown() : machine.connectionLost()
             case .waitThenRetry(let milliseconds, let reportLoss):
-                let hub = self.hub
                 if reportLoss {
                     listener.disconnect()
                     log.warning("LISTEN connection lost; reconnecting in \(milliseconds) ms")
-                    hub.loop.execute { hub.listenerDown(retryAfterMilliseconds: milliseconds) }
+                    hubs.broadcast { $0.listenerDown(retryAfterMilliseconds: milliseconds) }
                 } else {
-                    hub.loop.execute { hub.listenerRetrying(retryAfterMilliseconds: milliseconds) }
+                    hubs.broadcast { $0.listenerRetrying(retryAfterMilliseconds: milliseconds) }
                 }
                 sleep(milliseconds: milliseconds)
                 action = machine.retryDelayElapsed()
@@ -76,23 +87,34 @@ final class ListenerThread: Sendable {
 
     /// Reads notifications until the connection breaks or shutdown begins.
     private func pump() {
-        let hub = self.hub
+        let stats = hubs.stats
         while !isStopping {
-            var batch: [Result<ScannedEvent, PayloadRejection>] = []
+            var batch: [SharedEvent] = []
             var lost: PostgresError?
             do {
                 if try listener.waitForInput(timeoutMilliseconds: 250) == .readable {
-                    try listener.drainNotifications { batch.append(EventScanner.scan($0)) }
+                    let now = Moment.now()
+                    try listener.drainNotifications { payload in
+                        switch EventScanner.scan(payload) {
+                        case .success(let event):
+                            if let numbered = sequencer.number(event, now: now) { batch.append(SharedEvent(numbered)) }
+                        case .failure(let rejection):
+                            stats.droppedPayloads.add(1, ordering: .relaxed)
+                            log.warning("dropped a notification: \(rejection)")
+                        }
+                    }
                 }
             } catch {
                 lost = error
             }
-            if !batch.isEmpty {
+            if let last = batch.last {
+                stats.events.add(batch.count, ordering: .relaxed)
+                stats.lastEventUnixMilliseconds.store(last.event.receivedAt.unixMilliseconds, ordering: .relaxed)
                 let events = batch
                 let backlog = self.backlog
-                waitForRoom(events.count)
-                backlog.added(events.count)
-                hub.loop.execute {
+                waitForRoom(events.count * hubs.hubs.count)
+                backlog.added(events.count * hubs.hubs.count)
+                hubs.broadcast { hub in
                     hub.deliver(events)
                     backlog.delivered(events.count)
                 }

@@ -4,11 +4,11 @@ import ElpyfiStream
 import NIOCore
 import Postgres
 
-/// Owns the `ClientRegistry` on the one event loop and performs the actions it returns.
+/// Owns one event loop's `ClientRegistry` (the clients NIO placed on this loop) and performs the actions it returns.
 ///
-/// Every method runs on `loop` (the listener thread hops here with `loop.execute`), so the
-/// registry needs no lock. That is what `@unchecked Sendable` rests on, so each entry point
-/// checks it (`preconditionInEventLoop`: one thread-id comparison, kept in release builds).
+/// There is one hub per loop (`StreamHubs`). Every method runs on `loop` (the listener thread hops here
+/// with `loop.execute`), so the registry needs no lock; what other threads read goes through `counters`.
+/// That is what `@unchecked Sendable` rests on, so each entry point checks it (`preconditionInEventLoop`: one thread-id comparison, kept in release builds).
 ///
 /// Resumes are paced: a replaying client is written ring frames a step at a time while its
 /// channel is writable, and again from `channelWritabilityChanged`; the registry decides, the hub writes.
@@ -20,10 +20,13 @@ final class StreamHub: @unchecked Sendable {
 
     private let finishedPromise: EventLoopPromise<Void>
     private var registry: ClientRegistry<WebSocketClientHandler>
-    private var server: Channel?
     private var retryAfterSeconds = 1
     private var shuttingDown = false
     private var pendingFlush: [WebSocketClientHandler] = []
+    /// The totals `/stream/health` reports (all loops).
+    private let stats: StreamStats
+    /// This loop's counters (written here only).
+    private let counters: StreamStats.LoopCounters
     private var replayInProgress = false
     private let log = Log(component: "stream")
     /// How long a closing connection may take to flush its close frame before it is cut.
@@ -32,9 +35,11 @@ final class StreamHub: @unchecked Sendable {
     /// the watermark by little, yet big enough that a flush carries many frames.
     let replayStepBytes: Int
 
-    init(loop: EventLoop, gate: UpgradeGate, config: Config) {
+    init(loop: EventLoop, gate: UpgradeGate, config: Config, stats: StreamStats, counters: StreamStats.LoopCounters) {
         self.loop = loop
         self.gate = gate
+        self.stats = stats
+        self.counters = counters
         finishedPromise = loop.makePromise()
         finished = finishedPromise.futureResult
         registry = ClientRegistry(
@@ -45,11 +50,11 @@ final class StreamHub: @unchecked Sendable {
     }
 
     /// The server socket is bound: start the ping/drop clock.
-    func started(server: Channel) {
+    func started() {
         loop.preconditionInEventLoop()
-        self.server = server
         loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
             perform(registry.tick(now: .now()))
+            countClients()
         }
     }
 
@@ -65,16 +70,15 @@ final class StreamHub: @unchecked Sendable {
     /// `/stream/health`.
     func health(ifNoneMatch: String?) -> APIResponse {
         loop.preconditionInEventLoop()
-        return StreamHealth.response(registry, retryAfterSeconds: retryAfterSeconds, ifNoneMatch: ifNoneMatch)
+        return StreamHealth.response(stats.snapshot(isListening: registry.isListening),
+                                     retryAfterSeconds: retryAfterSeconds, ifNoneMatch: ifNoneMatch)
     }
 
     // MARK: Listener side
 
-    /// LISTEN is live: new epoch; connected clients get `stream.resumed`.
-    func listenerUp() {
+    /// LISTEN is live: new epoch (the same on every loop); connected clients get `stream.resumed`.
+    func listenerUp(epoch: EpochID) {
         loop.preconditionInEventLoop()
-        let epoch = EpochID.random()
-        log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
         perform(registry.listenerUp(epoch: epoch, now: .now()))
     }
 
@@ -91,20 +95,19 @@ final class StreamHub: @unchecked Sendable {
         retryAfterSeconds = max(1, (retryAfterMilliseconds + 999) / 1000)
     }
 
-    /// A batch of notifications in NOTIFY order: relay the good ones, count the rest.
-    func deliver(_ batch: [Result<ScannedEvent, PayloadRejection>]) {
+    /// A batch of numbered events in NOTIFY order (the listener counted the malformed ones): each frame is
+    /// queued behind what each recipient already has, then each recipient is flushed once, so the frames a
+    /// client gets from one batch leave in one write (NIO's `writev`).
+    func deliver(_ batch: [SharedEvent]) {
         loop.preconditionInEventLoop()
-        let now = Moment.now()
-        for item in batch {
-            switch item {
-            case .success(let event):
-                if let action = registry.relay(event, now: now) { perform(action, flush: false) }
-            case .failure(let rejection):
-                registry.payloadDropped()
-                log.warning("dropped a notification: \(rejection)")
-            }
+        var written = 0
+        for shared in batch {
+            guard case .send(_, let clients)? = registry.relay(shared.event) else { continue }
+            for client in clients where client.write(shared.buffer) { queueFlush(client) }
+            written += clients.count
         }
         flushPending()
+        counters.framesWritten.add(written, ordering: .relaxed)
     }
 
     // MARK: Clients
@@ -118,6 +121,7 @@ final class StreamHub: @unchecked Sendable {
             return false
         case .admitted(let id, let frames, let replaying):
             client.id = id
+            countClients()
             for frame in frames { client.write(ByteBuffer(bytes: frame)) }
             client.flush()
             if replaying { continueReplay(client) }
@@ -134,7 +138,10 @@ final class StreamHub: @unchecked Sendable {
     /// The connection closed.
     func removed(_ client: WebSocketClientHandler) {
         loop.preconditionInEventLoop()
-        if let id = client.id { registry.remove(id) }
+        if let id = client.id {
+            registry.remove(id)
+            countClients()
+        }
     }
 
     /// A live write left the client's queue over `ELPYFI_STREAM_CLIENT_QUEUE_BYTES`: close it with
@@ -143,6 +150,8 @@ final class StreamHub: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard let id = client.id, let action = registry.slowConsumer(id) else { return }
         log.warning("closed a slow consumer (queue over its bound)")
+        counters.slowConsumersClosed.add(1, ordering: .relaxed)
+        countClients()
         perform(action)
     }
 
@@ -167,6 +176,7 @@ final class StreamHub: @unchecked Sendable {
             case .frames(let frames):
                 for frame in frames { client.writePaced(ByteBuffer(bytes: frame)) }
                 client.flush()
+                counters.framesWritten.add(frames.count, ordering: .relaxed)
             case .gap(let frame):
                 client.writePaced(ByteBuffer(bytes: frame))
                 client.flush()
@@ -184,10 +194,11 @@ final class StreamHub: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard !shuttingDown else { return }
         shuttingDown = true
-        log.info("shutting down: closing \(registry.clientCount) clients with 1001")
-        server?.close(promise: nil)
+        if registry.clientCount > 0 { log.info("shutting down: closing \(registry.clientCount) clients with 1001") }
         var closing: [EventLoopFuture<Void>] = []
-        for case .close(let clients, let code, let reason) in registry.shutdown() {
+        let closes = registry.shutdown()
+        countClients()
+        for case .close(let clients, let code, let reason) in closes {
             for client in clients {
                 closing.append(client.closeFuture)
                 client.close(code: code, reason: reason, grace: .seconds(2))
@@ -215,13 +226,13 @@ final class StreamHub: @unchecked Sendable {
         for action in actions { perform(action) }
     }
 
-    private func perform(_ action: ClientRegistry<WebSocketClientHandler>.Action, flush: Bool = true) {
+    private func perform(_ action: ClientRegistry<WebSocketClientHandler>.Action) {
         switch action {
         case .send(let frame, let clients):
-            // Serialised once: every client's write shares this one buffer's storage.
+            // Control frames (stream.resumed): serialised once, every client's write shares this buffer's storage.
             let buffer = ByteBuffer(bytes: frame)
-            for client in clients { client.write(buffer) }
-            if flush { clients.forEach { $0.flush() } } else { pendingFlush += clients }
+            for client in clients where client.write(buffer) { queueFlush(client) }
+            flushPending()
         case .ping(let clients):
             clients.forEach { $0.sendPing() }
         case .close(let clients, let code, let reason):
@@ -229,8 +240,23 @@ final class StreamHub: @unchecked Sendable {
         }
     }
 
+    /// Each client is flushed once per batch, however many frames it was written.
+    private func queueFlush(_ client: WebSocketClientHandler) {
+        guard !client.flushQueued else { return }
+        client.flushQueued = true
+        pendingFlush.append(client)
+    }
+
     private func flushPending() {
-        for client in pendingFlush { client.flush() }
+        for client in pendingFlush {
+            client.flushQueued = false
+            client.flush()
+        }
         pendingFlush.removeAll(keepingCapacity: true)
+    }
+
+    /// Publishes this loop's client count for `/stream/health` (and, later, metrics).
+    private func countClients() {
+        counters.clients.store(registry.clientCount, ordering: .relaxed)
     }
 }

@@ -9,9 +9,32 @@ enum StreamServer {
     /// Client frames the sidecar accepts are tiny (`ping`, pongs, close); anything bigger is refused with 1009.
     static let maximumClientFrameBytes = 4096
 
-    /// Binds `host:port` and serves HTTP/1.1 with WebSocket upgrades decided by `hub`.
-    static func bind(host: String, port: Int, group: EventLoopGroup, hub: StreamHub, queueBytes: Int) throws -> Channel {
-        let upgrader = NIOWebSocketServerUpgrader(
+    /// Binds `host:port` and serves HTTP/1.1 with WebSocket upgrades; NIO spreads the accepted connections
+    /// over `group`'s loops (round-robin) and each is served by its loop's hub.
+    static func bind(host: String, port: Int, group: EventLoopGroup, hubs: StreamHubs, queueBytes: Int) throws -> Channel {
+        try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // The slow-consumer bound: past `high` queued bytes the channel turns unwritable and is closed with 1008.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: queueBytes / 2, high: queueBytes))
+            // Small reads: clients send only pings and pongs, so idle connections hold little memory.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 16384))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let hub = hubs.hub(for: channel.eventLoop)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader(hub)], completionHandler: { _ in }))
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(hub: hub), name: HTTPRequestHandler.name)
+                }
+            }
+            .bind(host: host, port: port)
+            .wait()
+    }
+
+    /// The upgrader of one connection, deciding with its loop's hub.
+    private static func upgrader(_ hub: StreamHub) -> NIOWebSocketServerUpgrader {
+        NIOWebSocketServerUpgrader(
             maxFrameSize: maximumClientFrameBytes,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
@@ -30,22 +53,5 @@ enum StreamServer {
                 }
             }
         )
-        return try ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            // The slow-consumer bound: past `high` queued bytes the channel turns unwritable and is closed with 1008.
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: queueBytes / 2, high: queueBytes))
-            // Small reads: clients send only pings and pongs, so idle connections hold little memory.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 16384))
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(hub: hub), name: HTTPRequestHandler.name)
-                }
-            }
-            .bind(host: host, port: port)
-            .wait()
     }
 }

@@ -15,6 +15,8 @@ final class WebSocketClientHandler: ChannelInboundHandler {
 
     /// Set by the hub once registered.
     var id: ClientID?
+    /// The hub has queued this client for its end-of-batch flush (one flush per batch, however many frames).
+    var flushQueued = false
     private let hub: StreamHub
     private let subscription: Subscription
     private var context: ChannelHandlerContext?
@@ -109,12 +111,14 @@ final class WebSocketClientHandler: ChannelInboundHandler {
         return channel.isWritable
     }
 
-    /// Queues an encoded live frame; the queue passing its bound makes this client a slow consumer
-    /// (unless it is replaying: the hub asks the registry).
-    func write(_ buffer: ByteBuffer) {
-        guard !closing, let rawContext else { return }
+    /// Queues an encoded live frame (false when the client is closing, so nothing was queued); the queue
+    /// passing its bound makes this client a slow consumer (unless it is replaying: the hub asks the registry).
+    @discardableResult
+    func write(_ buffer: ByteBuffer) -> Bool {
+        guard !closing, let rawContext else { return false }
         rawContext.write(NIOAny(buffer), promise: nil)
         if let channel = context?.channel, !channel.isWritable { hub.queueFull(self) }
+        return !closing
     }
 
     /// Queues a replay frame: the hub writes these only while `isWritable`, so the queue is never judged here.

@@ -16,6 +16,9 @@
 /// - `ELPYFI_STREAM_CLIENT_QUEUE_BYTES` (`1048576`): a client with more queued is closed as a slow consumer.
 /// - `ELPYFI_STREAM_PING_SECONDS` (`30`), `ELPYFI_STREAM_PING_TIMEOUT_SECONDS` (`75`): idle pings and the drop deadline.
 /// - `ELPYFI_STREAM_RING_EVENTS` (`10000`), `ELPYFI_STREAM_RING_SECONDS` (`900`): the replay ring keeps at least this many / this long.
+/// - `ELPYFI_STREAM_THREADS` (number of cores, 1...64): the sidecar's event loops; clients are spread across them.
+/// - `ELPYFI_STREAM_ID` (`1`, 1-16 of `[a-z0-9]`): this sidecar's id, the prefix of its epoch ids (`1-3f9a…`);
+///   with several sidecars each has its own, and nginx routes a resume to the sidecar named by its epoch.
 ///
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
@@ -50,6 +53,10 @@ public struct Config: Sendable, Equatable {
     public var streamRingEvents: Int
     /// `ELPYFI_STREAM_RING_SECONDS`.
     public var streamRingSeconds: Int
+    /// `ELPYFI_STREAM_THREADS`.
+    public var streamThreads: Int
+    /// `ELPYFI_STREAM_ID`.
+    public var streamID: String
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.
     public init(environment: [String: String], defaultThreads: Int = 2) throws(ConfigError) {
@@ -77,6 +84,12 @@ public struct Config: Sendable, Equatable {
         streamPingTimeoutSeconds = try reader.integer("ELPYFI_STREAM_PING_TIMEOUT_SECONDS", default: 75, in: 1...7200)
         streamRingEvents = try reader.integer("ELPYFI_STREAM_RING_EVENTS", default: 10_000, in: 1...10_000_000)
         streamRingSeconds = try reader.integer("ELPYFI_STREAM_RING_SECONDS", default: 900, in: 1...86_400)
+        streamThreads = try reader.integer("ELPYFI_STREAM_THREADS", default: min(64, max(1, defaultThreads)), in: 1...64)
+        streamID = try reader.nonEmpty("ELPYFI_STREAM_ID", default: "1")
+        guard streamID.utf8.count <= 16,
+              streamID.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }) else {
+            throw ConfigError(variable: "ELPYFI_STREAM_ID", reason: "must be 1 to 16 of a-z and 0-9")
+        }
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }

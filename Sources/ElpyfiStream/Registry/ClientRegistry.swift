@@ -103,21 +103,28 @@ public struct ClientRegistry<Handle> {
         droppedPayloads += 1
     }
 
-    /// A valid notification: numbered, kept for resumes and sent to every matching live client
-    /// (replaying clients reach it through the ring). Ignored (nil) while no epoch is live,
-    /// which cannot happen when the listener reports in order.
+    /// A valid notification: numbered here (a registry that is its own sequencer: one loop, and the tests),
+    /// then relayed as `relay(_:)` does. Ignored (nil) while no epoch is live.
     public mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
         guard epoch != nil else { return nil }
-        seq += 1
-        let frame = WebSocketWire.text(event.json(seq: seq))
-        ring.append(ReplayRing.Entry(seq: seq, route: event.route, frame: frame, receivedAt: now.monotonicNanoseconds))
-        lastEventAt = now
+        return relay(RelayedEvent(event, seq: seq + 1, receivedAt: now))
+    }
+
+    /// An event numbered and framed by the `EventSequencer` (once, for every loop's registry): kept for
+    /// resumes and sent to every matching live client (replaying clients reach it through the ring).
+    /// Ignored (nil) while no epoch is live, which cannot happen when the listener reports in order.
+    public mutating func relay(_ event: RelayedEvent) -> Action? {
+        guard epoch != nil else { return nil }
+        seq = event.seq
+        ring.append(ReplayRing.Entry(seq: event.seq, route: event.route, frame: event.frame,
+                                     receivedAt: event.receivedAt.monotonicNanoseconds))
+        lastEventAt = event.receivedAt
         var recipients: [Handle] = []
         recipients.reserveCapacity(clients.count)
         for client in clients.values where client.replayCursor == nil && client.filter.matches(event.route) {
             recipients.append(client.handle)
         }
-        return recipients.isEmpty ? nil : .send(frame: frame, to: recipients)
+        return recipients.isEmpty ? nil : .send(frame: event.frame, to: recipients)
     }
 
     // MARK: Clients

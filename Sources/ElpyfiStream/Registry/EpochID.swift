@@ -4,8 +4,10 @@ import ElpyfiCore
 ///
 /// A new one starts whenever LISTEN is (re)established, because notifications
 /// sent while it was down are lost; a resume naming another epoch gets `stream.gap`.
+/// With several sidecars the id starts with the issuing sidecar's id (`ELPYFI_STREAM_ID`) and a `-`,
+/// so that nginx can send a resume back to that sidecar (a map on `$arg_epoch`; deploy/render-nginx).
 public struct EpochID: Hashable, Sendable, CustomStringConvertible {
-    /// 16 lower-case hex digits: short, URL-safe, and valid as a `?epoch=` value.
+    /// 16 lower-case hex digits, optionally after `<sidecar id>-`: short, URL-safe, and valid as a `?epoch=` value.
     public let text: String
 
     /// Wraps an id's text.
@@ -20,6 +22,17 @@ public struct EpochID: Hashable, Sendable, CustomStringConvertible {
     public static func random() -> EpochID {
         var generator = SystemRandomNumberGenerator()
         return random(using: &generator)
+    }
+
+    /// A fresh id issued by sidecar `sidecar`: `<sidecar>-<16 hex digits>`.
+    public static func random(sidecar: String) -> EpochID {
+        EpochID(text: sidecar + "-" + random().text)
+    }
+
+    /// The issuing sidecar's id: the text before the first `-`, nil for an id without one.
+    public var sidecar: Substring? {
+        guard let dash = text.firstIndex(of: "-") else { return nil }
+        return text[..<dash]
     }
 
     /// The id's text.

@@ -2,26 +2,56 @@ import ElpyfiCore
 
 /// `/stream/health`: `{"status","listening","clients","last_event_at","dropped_payloads","slow_consumers_closed"}`.
 public enum StreamHealth {
-    /// The answer for the registry's current state: 200 while listening, else 503 with `Retry-After`.
-    /// A 200 is REST's (`APIResponse.ok`): strong `ETag`, `Cache-Control: no-cache`, 304 on a matching `If-None-Match`.
+    /// What the answer reports (the sidecar sums it over its event loops: `StreamStats.snapshot`).
+    public struct Snapshot: Sendable, Equatable {
+        /// LISTEN is live.
+        public var isListening: Bool
+        /// Connected clients.
+        public var clients: Int
+        /// When the last event was relayed (wall clock).
+        public var lastEventAt: Moment?
+        /// Payloads dropped as malformed since start.
+        public var droppedPayloads: Int
+        /// Clients closed with 1008 `slow consumer` since start.
+        public var slowConsumersClosed: Int
+
+        /// A snapshot.
+        public init(isListening: Bool, clients: Int, lastEventAt: Moment?, droppedPayloads: Int, slowConsumersClosed: Int) {
+            self.isListening = isListening
+            self.clients = clients
+            self.lastEventAt = lastEventAt
+            self.droppedPayloads = droppedPayloads
+            self.slowConsumersClosed = slowConsumersClosed
+        }
+    }
+
+    /// The answer for one registry's state (a sidecar with a single loop, and the tests).
     public static func response<Handle>(_ registry: ClientRegistry<Handle>, retryAfterSeconds: Int, ifNoneMatch: String?) -> APIResponse {
+        response(Snapshot(isListening: registry.isListening, clients: registry.clientCount, lastEventAt: registry.lastEventAt,
+                          droppedPayloads: registry.droppedPayloads, slowConsumersClosed: registry.slowConsumersClosed),
+                 retryAfterSeconds: retryAfterSeconds, ifNoneMatch: ifNoneMatch)
+    }
+
+    /// The answer for `snapshot`: 200 while listening, else 503 with `Retry-After`.
+    /// A 200 is REST's (`APIResponse.ok`): strong `ETag`, `Cache-Control: no-cache`, 304 on a matching `If-None-Match`.
+    public static func response(_ snapshot: Snapshot, retryAfterSeconds: Int, ifNoneMatch: String?) -> APIResponse {
         var writer = JSONWriter(capacity: 192)
         writer.beginObject()
         writer.key("status")
-        writer.string(registry.isListening ? "healthy" : "unhealthy")
+        writer.string(snapshot.isListening ? "healthy" : "unhealthy")
         writer.key("listening")
-        writer.bool(registry.isListening)
+        writer.bool(snapshot.isListening)
         writer.key("clients")
-        writer.integer(registry.clientCount)
+        writer.integer(snapshot.clients)
         writer.key("last_event_at")
-        if let last = registry.lastEventAt { writer.string(last.rfc3339) } else { writer.null() }
+        if let last = snapshot.lastEventAt { writer.string(last.rfc3339) } else { writer.null() }
         writer.key("dropped_payloads")
-        writer.integer(registry.droppedPayloads)
+        writer.integer(snapshot.droppedPayloads)
         writer.key("slow_consumers_closed")
-        writer.integer(registry.slowConsumersClosed)
+        writer.integer(snapshot.slowConsumersClosed)
         writer.endObject()
         let body = writer.bytes
-        guard registry.isListening else {
+        guard snapshot.isListening else {
             return APIResponse(status: 503, headers: [("Retry-After", String(max(1, retryAfterSeconds))), ("Cache-Control", "no-store")], body: body)
         }
         return APIResponse.ok(body: body, ifNoneMatch: ifNoneMatch)

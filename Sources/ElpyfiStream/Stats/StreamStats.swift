@@ -1,0 +1,49 @@
+import Synchronization
+
+/// The sidecar's counters, shared by its event loops and the listener thread: one place to read them
+/// (`/stream/health` now, Prometheus later).
+///
+/// Each event loop writes only its own `LoopCounters` (no contention between loops); readers sum
+/// them. Values are relaxed atomics: a reader may see one loop a moment ahead of another, which a
+/// health answer or a scrape tolerates.
+public final class StreamStats: Sendable {
+    /// What one event loop counts.
+    public final class LoopCounters: Sendable {
+        /// Clients registered on this loop now.
+        public let clients = Atomic<Int>(0)
+        /// Clients this loop closed with 1008 `slow consumer`.
+        public let slowConsumersClosed = Atomic<Int>(0)
+        /// Event frames this loop handed to client sockets (live and replay).
+        public let framesWritten = Atomic<Int>(0)
+
+        /// Zeroed counters.
+        public init() {}
+    }
+
+    /// One entry per event loop, in loop order.
+    public let loops: [LoopCounters]
+    /// Payloads dropped as malformed (listener thread).
+    public let droppedPayloads = Atomic<Int>(0)
+    /// Notifications accepted and numbered (listener thread).
+    public let events = Atomic<Int>(0)
+    /// Wall-clock milliseconds of the last accepted notification, 0 before the first.
+    public let lastEventUnixMilliseconds = Atomic<Int64>(0)
+    /// LISTEN connections re-established after a loss.
+    public let listenReconnects = Atomic<Int>(0)
+
+    /// Counters for `loopCount` event loops.
+    public init(loopCount: Int) {
+        loops = (0..<max(1, loopCount)).map { _ in LoopCounters() }
+    }
+
+    /// The totals right now.
+    public func snapshot(isListening: Bool) -> StreamHealth.Snapshot {
+        let last = lastEventUnixMilliseconds.load(ordering: .relaxed)
+        return StreamHealth.Snapshot(
+            isListening: isListening,
+            clients: loops.reduce(0) { $0 + $1.clients.load(ordering: .relaxed) },
+            lastEventAt: last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last),
+            droppedPayloads: droppedPayloads.load(ordering: .relaxed),
+            slowConsumersClosed: loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) })
+    }
+}
