@@ -51,6 +51,8 @@ private let validHash = String(repeating: "ab", count: 32)
             "ELPYFI_STREAM_PING_TIMEOUT_SECONDS": "6",
             "ELPYFI_STREAM_RING_EVENTS": "50",
             "ELPYFI_STREAM_RING_SECONDS": "60",
+            "ELPYFI_STREAM_THREADS": "3",
+            "ELPYFI_STREAM_ID": "b7",
         ], defaultThreads: 4)
         #expect(config.databaseURL == "postgresql://reader@db/elpyfi")
         #expect(config.listenDatabaseURL == "postgresql://reader@primary/elpyfi")
@@ -67,6 +69,14 @@ private let validHash = String(repeating: "ab", count: 32)
         #expect(config.streamPingTimeoutSeconds == 6)
         #expect(config.streamRingEvents == 50)
         #expect(config.streamRingSeconds == 60)
+        #expect(config.streamThreads == 3)
+        #expect(config.streamID == "b7")
+    }
+
+    @Test func streamThreadsDefaultToTheCoresAndTheSidecarIDTo1() throws {
+        let config = try Config(environment: [:], defaultThreads: 6)
+        #expect(config.streamThreads == 6)
+        #expect(config.streamID == "1")
     }
 
     @Test func listenDatabaseURLDefaultsToDatabaseURL() throws {
@@ -123,6 +133,9 @@ private let validHash = String(repeating: "ab", count: 32)
         ("ELPYFI_STREAM_PING_TIMEOUT_SECONDS", "0"), ("ELPYFI_STREAM_PING_TIMEOUT_SECONDS", "7201"),
         ("ELPYFI_STREAM_RING_EVENTS", "0"), ("ELPYFI_STREAM_RING_EVENTS", "10000001"),
         ("ELPYFI_STREAM_RING_SECONDS", "0"), ("ELPYFI_STREAM_RING_SECONDS", "86401"),
+        ("ELPYFI_STREAM_THREADS", "0"), ("ELPYFI_STREAM_THREADS", "65"), ("ELPYFI_STREAM_THREADS", "two"),
+        ("ELPYFI_STREAM_ID", ""), ("ELPYFI_STREAM_ID", "A1"), ("ELPYFI_STREAM_ID", "a-1"), ("ELPYFI_STREAM_ID", "s1.x"),
+        ("ELPYFI_STREAM_ID", "abcdefghijklmnopq"),
         ("ELPYFI_FCGI_LISTEN", ""), ("ELPYFI_FCGI_LISTEN", "relative/fcgi.sock"), ("ELPYFI_FCGI_LISTEN", "localhost"),
         ("ELPYFI_FCGI_LISTEN", "localhost:0"), ("ELPYFI_FCGI_LISTEN", "localhost:65536"), ("ELPYFI_FCGI_LISTEN", ":9000"),
         ("ELPYFI_FCGI_LISTEN", "localhost:http"), ("ELPYFI_FCGI_LISTEN", "[]:9000"),
