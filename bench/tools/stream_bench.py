@@ -12,7 +12,10 @@ not the bottleneck. The target's RSS is sampled idle, with the clients connected
 Ours: events go out by `pg_notify('trading_events', json)` (the engine's path); the client is ready once it got
 `{"type":"connected"}`. nchan: by HTTP POST to its publisher location; ready on the upgrade.
 Clients bind to 127.0.0.2, 127.0.0.3, ... (--per-address each) so a per-address connection limit
-(nginx's limit_conn on /ws) and the ephemeral port range are not what is measured.
+(nginx's limit_conn on /ws) and the ephemeral port range are not what is measured. Several --url (e.g. two
+sidecars) are used in turn, client i on url i mod n; wss:// URLs skip certificate checks (the dev stack's is
+self-signed). --cpu NAME=PID (repeatable) reports the CPU that PID and its children used from the first event
+to the last one received: in cores, and in microseconds per delivered frame.
 """
 from __future__ import annotations
 
@@ -42,6 +45,19 @@ def rss_kb(pids: list[int]) -> int:
     return total
 
 
+def cpu_ticks(pids: list[int]) -> int:
+    """utime + stime of `pids` (clock ticks)."""
+    total = 0
+    for pid in pids:
+        try:
+            raw = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
 def expand_pids(pids: list[int]) -> list[int]:
     """The listed processes and their direct children (an nginx master's workers)."""
     out = list(pids)
@@ -62,7 +78,11 @@ def expand_pids(pids: list[int]) -> list[int]:
 def client_main(conn, args, first_index: int, count: int, progress) -> None:
     """One client process: connect `count` clients, record latencies until told to stop, send results back."""
     import picows
+    import ssl
 
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     run = args.run.encode()
     latencies = array("d")
@@ -110,10 +130,12 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
     async def connect_one(slot: int, sem: asyncio.Semaphore):
         index = first_index + slot
         src = f"127.0.0.{2 + index // args.per_address}"
+        url = args.url[index % len(args.url)]
         async with sem:
             try:
                 await picows.ws_connect(
-                    lambda: Listener(slot), args.url, extra_headers={"X-API-Key": args.key},
+                    lambda: Listener(slot), url, extra_headers={"X-API-Key": args.key},
+                    ssl_context=tls if url.startswith("wss:") else None,
                     local_addr=(src, 0), read_buffer_init_size=2048, websocket_handshake_timeout=30,
                     enable_auto_pong=True)
             except Exception as err:  # counted and reported; one failed client never stops the run
@@ -204,7 +226,7 @@ def percentile(sorted_values, q: float) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--url", required=True)
+    p.add_argument("--url", required=True, action="append")
     p.add_argument("--notify-dsn")
     p.add_argument("--publish-url")
     p.add_argument("--key", default="")
@@ -216,6 +238,7 @@ def main() -> None:
     p.add_argument("--connect-concurrency", type=int, default=200)
     p.add_argument("--grace", type=float, default=3.0, help="give up on missing events after this long without one")
     p.add_argument("--rss-pid", type=int, action="append", default=[], help="target process (and its children)")
+    p.add_argument("--cpu", action="append", default=[], help="NAME=PID: CPU of PID and its children per frame")
     p.add_argument("--label", default="")
     args = p.parse_args()
     args.run = uuid.uuid4().hex[:12]
@@ -251,6 +274,12 @@ def main() -> None:
     sender = ctx.Process(target=sender_main, args=(s_child, args), daemon=True)
     sender.start()
     s_parent.recv()
+    cpu_groups = {}
+    for spec in args.cpu:
+        name, pid = spec.split("=", 1)
+        cpu_groups.setdefault(name, []).extend(expand_pids([int(pid)]))
+    cpu0 = {name: cpu_ticks(group) for name, group in cpu_groups.items()}
+    t_go = time.time()
     for _, pipe in clients:
         pipe.send("go")
     s_parent.send("go")
@@ -272,6 +301,9 @@ def main() -> None:
         elif time.time() - last_change > args.grace:
             break
         time.sleep(0.1)
+    cpu_wall = time.time() - t_go
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu_seconds = {name: (cpu_ticks(group) - cpu0[name]) / ticks for name, group in cpu_groups.items()}
     lat = array("d")
     counts: list[int] = []
     closed = 0
@@ -304,6 +336,9 @@ def main() -> None:
         "loadgen_cpu_per_client_proc": client_cpu, "loadgen_cpu_sender": round(sender_cpu, 3),
         "rss_idle_kb": rss_idle, "rss_connected_kb": rss_connected, "rss_peak_kb": rss_peak,
         "rss_per_client_kb": round((rss_connected - rss_idle) / ready, 2) if ready else None,
+        "cpu": {name: {"cores": round(sec / cpu_wall, 3),
+                       "us_per_frame": round(sec * 1e6 / len(values), 3) if values else None}
+                for name, sec in cpu_seconds.items()},
     }
     print(json.dumps(result))
 

@@ -9,7 +9,7 @@ nginx_args() { printf '%s\n' -p "$RUN/$NGINX_DIR_NAME" -c "$RUN/$NGINX_DIR_NAME/
 nginx_render() {
     local socks="" i
     for ((i = 1; i <= WORKERS; i++)); do socks+="${socks:+,}$RUN/fcgi-$i.sock"; done
-    ELPYFI_FCGI_UPSTREAMS=$socks ELPYFI_NGINX_RUN_DIR=$RUN ELPYFI_DOC_ROOT=$DOC_ROOT \
+    ELPYFI_FCGI_UPSTREAMS=$socks ELPYFI_STREAM_UPSTREAMS=$(sidecar_upstreams) ELPYFI_NGINX_RUN_DIR=$RUN ELPYFI_DOC_ROOT=$DOC_ROOT \
         ELPYFI_TLS_CERT=$RUN/tls/cert.pem ELPYFI_TLS_KEY=$RUN/tls/key.pem \
         "$ELPYFI_DEPLOY/render-nginx" "$RUN/$NGINX_DIR_NAME"
     svc_dir "$RUN/nginx-tmp"

@@ -46,7 +46,7 @@ daemons_confirm_all() {
     local f name names=()
     for f in "$RUN"/*.pid; do
         name=$(basename "$f" .pid)
-        case $name in fcgi-* | stream | demo-events) names+=("$name") ;; esac
+        case $name in fcgi-* | stream | stream-* | demo-events) names+=("$name") ;; esac
     done
     daemon_confirm "${names[@]}"
 }
@@ -59,7 +59,7 @@ daemon_pid() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
     # Guards against a recycled pid: the command line must name the program this pid file is for.
     local match=${DAEMON_MATCH[$name]:-$name}
-    case $name in fcgi-*) match=elpyfi-fcgi ;; esac
+    case $name in fcgi-*) match=elpyfi-fcgi ;; stream-*) match=elpyfi-stream ;; esac
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$match" || return 1
     echo "$pid"
 }

@@ -4,12 +4,12 @@
 # stack_up; stack_save writes them to $RUN/stack.env so dev-down and test-ctl can act on the same stack later.
 
 STACK_VARS=(RUN SVC_USER BIN_DIR DOC_ROOT PGDATA_DIR PG_PORT PG_SOCK_DIR PG_LOG PG_EXTRA_OPTS WORKERS THREADS
-    LOAD_DEMO DEMO_EVENTS OWNER_DSN)
+    LOAD_DEMO DEMO_EVENTS OWNER_DSN SIDECARS)
 STACK_ENV=(ELPYFI_PORT ELPYFI_TLS_PORT ELPYFI_STREAM_LISTEN ELPYFI_DATABASE_URL ELPYFI_LISTEN_DATABASE_URL
     ELPYFI_API_KEYS ELPYFI_API_KEY_HASHES ELPYFI_CORS_ORIGINS ELPYFI_RATE_LIMIT ELPYFI_RATE_BURST
     ELPYFI_RATE_LIMIT_PER_ADDRESS ELPYFI_RATE_BURST_PER_ADDRESS
     ELPYFI_WS_CONN_LIMIT ELPYFI_TIMEZONE ELPYFI_STREAM_PING_SECONDS ELPYFI_STREAM_PING_TIMEOUT_SECONDS
-    ELPYFI_STREAM_CLIENT_QUEUE_BYTES ELPYFI_STREAM_RING_EVENTS ELPYFI_STREAM_RING_SECONDS
+    ELPYFI_STREAM_CLIENT_QUEUE_BYTES ELPYFI_STREAM_RING_EVENTS ELPYFI_STREAM_RING_SECONDS ELPYFI_STREAM_THREADS
     ELPYFI_STATEMENT_TIMEOUT_MS ELPYFI_DB_CONNECT_TIMEOUT)
 
 # stack_save: $RUN/stack.env (mode 600: it holds the keys), sourced by stack_load.
@@ -100,27 +100,50 @@ workers_stop() {
     done
 }
 
-stream_port_open() { (exec 3<>"/dev/tcp/${ELPYFI_STREAM_LISTEN%:*}/${ELPYFI_STREAM_LISTEN##*:}") 2>/dev/null; }
+# Sidecar N (1..SIDECARS, default 1) listens on ELPYFI_STREAM_LISTEN's port + N - 1 with ELPYFI_STREAM_ID=N, so that
+# its epochs are `N-...` and nginx (ELPYFI_STREAM_UPSTREAMS, rendered by nginx_render) routes resumes back to it.
+# Its daemon name is `stream` for N = 1 (as before several existed) and `stream-N` after.
+sidecar_name() { if [ "$1" = 1 ]; then echo stream; else echo "stream-$1"; fi; }
+sidecar_listen() { echo "${ELPYFI_STREAM_LISTEN%:*}:$((${ELPYFI_STREAM_LISTEN##*:} + $1 - 1))"; }
+sidecar_upstreams() {
+    local i list=""
+    for ((i = 1; i <= ${SIDECARS:-1}; i++)); do list+="${list:+,}$(sidecar_listen "$i")"; done
+    echo "$list"
+}
+port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 
-# The sidecar is optional until it is built.
+# The sidecars are optional until built.
 stream_start() {
+    local i
     if [ ! -x "$BIN_DIR/elpyfi-stream" ]; then
         warn "$BIN_DIR/elpyfi-stream not built: WebSocket streams and /stream/health will answer 502"
         return 0
     fi
-    need_port elpyfi-stream "${ELPYFI_STREAM_LISTEN##*:}" "${ELPYFI_STREAM_LISTEN%:*}"
-    step "starting elpyfi-stream on $ELPYFI_STREAM_LISTEN"
-    start_daemon stream "$RUN/stream.log" "$BIN_DIR/elpyfi-stream" --listen "$ELPYFI_STREAM_LISTEN"
-    if ! wait_for 15 stream_port_open; then
-        tail -n 20 "$RUN/stream.log" >&2
-        die "elpyfi-stream is not listening on $ELPYFI_STREAM_LISTEN (log: $RUN/stream.log)"
+    for ((i = 1; i <= ${SIDECARS:-1}; i++)); do sidecar_start "$i"; done
+}
+
+# sidecar_start N: starts sidecar N (test-ctl stream-start N); returns once it listens.
+sidecar_start() {
+    local name listen
+    name=$(sidecar_name "$1")
+    listen=$(sidecar_listen "$1")
+    need_port "elpyfi-stream $1" "${listen##*:}" "${listen%:*}"
+    step "starting elpyfi-stream $1 on $listen"
+    ELPYFI_STREAM_ID=$1 start_daemon "$name" "$RUN/$name.log" "$BIN_DIR/elpyfi-stream" --listen "$listen"
+    if ! wait_for 15 port_open "$listen"; then
+        tail -n 20 "$RUN/$name.log" >&2
+        die "elpyfi-stream $1 is not listening on $listen (log: $RUN/$name.log)"
     fi
-    daemon_confirm stream
+    daemon_confirm "$name"
 }
 
 stream_stop() {
-    if daemon_pid stream >/dev/null; then step "stopping elpyfi-stream"; fi
-    stop_daemon stream 15
+    local i name
+    for ((i = 1; i <= ${SIDECARS:-1}; i++)); do
+        name=$(sidecar_name "$i")
+        if daemon_pid "$name" >/dev/null; then step "stopping elpyfi-stream $i"; fi
+        stop_daemon "$name" 15
+    done
 }
 
 # deploy/demo-events (owned by the stream helper) writes rows and NOTIFYs with the owner role. It is a client,
