@@ -76,10 +76,12 @@ render_stack_nginx() {
     local dir=$1 port=$2
     shift 2
     mkdir -p "$dir"
-    env "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT="${BENCH_RATE_LIMIT:-1000000r/s}" \
+    # The extra settings ("$@") come last, so they win over these defaults.
+    env ELPYFI_TLS_PORT="$(free_port)" ELPYFI_PORT="$port" ELPYFI_RATE_LIMIT="${BENCH_RATE_LIMIT:-1000000r/s}" \
         ELPYFI_RATE_BURST="${BENCH_RATE_BURST:-1000000}" ELPYFI_FCGI_UPSTREAMS="$(worker_socks)" \
-        ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
-        ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" \
+        ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_STREAM_UPSTREAMS="$ELPYFI_STREAM_LISTEN" \
+        ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
+        ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" "$@" \
         "$ROOT/deploy/render-nginx" "$dir/conf" >/dev/null
     # Every request limit in the rendered copy (per key, per address, whatever the snippet holds) goes up too:
     # all of wrk's connections come from one address with one key.
