@@ -9,13 +9,12 @@ import Synchronization
 ///
 /// libpq is blocking C, so it stays off the event loops: this thread polls the socket
 /// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`, numbers and
-/// frames the good ones once (`EventSequencer`, one `ByteBuffer` each) and hands each batch to every
+/// frames the good ones once (`EventSequencer`) and hands each batch to every
 /// loop's hub in NOTIFY order, waiting while `backlog` says the loops are too far behind.
 final class ListenerThread: @unchecked Sendable {
     private let listener: PostgresListener
     private let hubs: StreamHubs
     private let sidecarID: String
-    private let backlog: DeliveryBacklog
     private let stopping = Atomic<Bool>(false)
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let log = Log(component: "listener")
@@ -26,9 +25,10 @@ final class ListenerThread: @unchecked Sendable {
         self.listener = listener
         self.hubs = hubs
         self.sidecarID = sidecarID
-        // Each batch is counted once per loop it is handed to.
-        backlog = DeliveryBacklog(limit: 4096 * hubs.hubs.count)
     }
+
+    /// Each batch is counted once per loop it is handed to.
+    private var backlog: DeliveryBacklog { hubs.backlog }
 
     func start() {
         pool.start()
@@ -64,7 +64,7 @@ final class ListenerThread: @unchecked Sendable {
                 epochs += 1
                 if epochs > 1 { hubs.stats.listenReconnects.add(1, ordering: .relaxed) }
                 log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
-                hubs.broadcast { $0.listenerUp(epoch: epoch) }
+                hubs.post(.up(epoch))
                 pump()
                 sequencer.stop()
                 action = isStopping ? machine.shutdown() : machine.connectionLost()
@@ -72,9 +72,9 @@ final class ListenerThread: @unchecked Sendable {
                 if reportLoss {
                     listener.disconnect()
                     log.warning("LISTEN connection lost; reconnecting in \(milliseconds) ms")
-                    hubs.broadcast { $0.listenerDown(retryAfterMilliseconds: milliseconds) }
+                    hubs.post(.down(retryAfterMilliseconds: milliseconds))
                 } else {
-                    hubs.broadcast { $0.listenerRetrying(retryAfterMilliseconds: milliseconds) }
+                    hubs.post(.retrying(retryAfterMilliseconds: milliseconds))
                 }
                 sleep(milliseconds: milliseconds)
                 action = machine.retryDelayElapsed()
@@ -89,7 +89,7 @@ final class ListenerThread: @unchecked Sendable {
     private func pump() {
         let stats = hubs.stats
         while !isStopping {
-            var batch: [SharedEvent] = []
+            var batch: [RelayedEvent] = []
             var lost: PostgresError?
             do {
                 if try listener.waitForInput(timeoutMilliseconds: 250) == .readable {
@@ -97,7 +97,7 @@ final class ListenerThread: @unchecked Sendable {
                     try listener.drainNotifications { payload in
                         switch EventScanner.scan(payload) {
                         case .success(let event):
-                            if let numbered = sequencer.number(event, now: now) { batch.append(SharedEvent(numbered)) }
+                            if let numbered = sequencer.number(event, now: now) { batch.append(numbered) }
                         case .failure(let rejection):
                             stats.droppedPayloads.add(1, ordering: .relaxed)
                             log.warning("dropped a notification: \(rejection)")
@@ -109,15 +109,10 @@ final class ListenerThread: @unchecked Sendable {
             }
             if let last = batch.last {
                 stats.events.add(batch.count, ordering: .relaxed)
-                stats.lastEventUnixMilliseconds.store(last.event.receivedAt.unixMilliseconds, ordering: .relaxed)
-                let events = batch
-                let backlog = self.backlog
-                waitForRoom(events.count * hubs.hubs.count)
-                backlog.added(events.count * hubs.hubs.count)
-                hubs.broadcast { hub in
-                    hub.deliver(events)
-                    backlog.delivered(events.count)
-                }
+                stats.lastEventUnixMilliseconds.store(last.receivedAt.unixMilliseconds, ordering: .relaxed)
+                waitForRoom(batch.count * hubs.hubs.count)
+                backlog.added(batch.count * hubs.hubs.count)
+                hubs.post(.events(batch))
             }
             if let lost {
                 log.warning("LISTEN connection broke: \(lost.detail)")

@@ -28,6 +28,9 @@ final class StreamHub: @unchecked Sendable {
     /// This loop's counters (written here only).
     private let counters: StreamStats.LoopCounters
     private var replayInProgress = false
+    /// What the listener thread posted for this loop (`post`), drained all at once.
+    private let inbox = LoopInbox<RelayedEvent>()
+    private let backlog: DeliveryBacklog
     private let log = Log(component: "stream")
     /// How long a closing connection may take to flush its close frame before it is cut.
     let closeGrace: TimeAmount
@@ -35,8 +38,10 @@ final class StreamHub: @unchecked Sendable {
     /// the watermark by little, yet big enough that a flush carries many frames.
     let replayStepBytes: Int
 
-    init(loop: EventLoop, gate: UpgradeGate, config: Config, stats: StreamStats, counters: StreamStats.LoopCounters) {
+    init(loop: EventLoop, gate: UpgradeGate, config: Config, stats: StreamStats, counters: StreamStats.LoopCounters,
+         backlog: DeliveryBacklog) {
         self.loop = loop
+        self.backlog = backlog
         self.gate = gate
         self.stats = stats
         self.counters = counters
@@ -76,21 +81,44 @@ final class StreamHub: @unchecked Sendable {
 
     // MARK: Listener side
 
+    /// From the listener thread (any thread): queues `news` and wakes the loop unless a drain is already pending.
+    func post(_ news: ListenerNews<RelayedEvent>) {
+        guard inbox.post(news) else { return }
+        loop.execute { [self] in drainInbox() }
+    }
+
+    /// Everything the listener posted since the last drain, in order, queued event batches merged (`LoopInbox`).
+    private func drainInbox() {
+        for news in inbox.take() {
+            switch news {
+            case .events(let events):
+                deliver(events)
+                backlog.delivered(events.count)
+            case .up(let epoch):
+                listenerUp(epoch: epoch)
+            case .down(let milliseconds):
+                listenerDown(retryAfterMilliseconds: milliseconds)
+            case .retrying(let milliseconds):
+                listenerRetrying(retryAfterMilliseconds: milliseconds)
+            }
+        }
+    }
+
     /// LISTEN is live: new epoch (the same on every loop); connected clients get `stream.resumed`.
-    func listenerUp(epoch: EpochID) {
+    private func listenerUp(epoch: EpochID) {
         loop.preconditionInEventLoop()
         perform(registry.listenerUp(epoch: epoch, now: .now()))
     }
 
     /// LISTEN is down: refuse new clients, health 503, `Retry-After` the next attempt.
-    func listenerDown(retryAfterMilliseconds: Int) {
+    private func listenerDown(retryAfterMilliseconds: Int) {
         loop.preconditionInEventLoop()
         registry.listenerDown()
         listenerRetrying(retryAfterMilliseconds: retryAfterMilliseconds)
     }
 
     /// The next connection attempt is this far away.
-    func listenerRetrying(retryAfterMilliseconds: Int) {
+    private func listenerRetrying(retryAfterMilliseconds: Int) {
         loop.preconditionInEventLoop()
         retryAfterSeconds = max(1, (retryAfterMilliseconds + 999) / 1000)
     }
@@ -98,12 +126,14 @@ final class StreamHub: @unchecked Sendable {
     /// A batch of numbered events in NOTIFY order (the listener counted the malformed ones): each frame is
     /// queued behind what each recipient already has, then each recipient is flushed once, so the frames a
     /// client gets from one batch leave in one write (NIO's `writev`).
-    func deliver(_ batch: [SharedEvent]) {
+    private func deliver(_ batch: [RelayedEvent]) {
         loop.preconditionInEventLoop()
         var written = 0
-        for shared in batch {
-            guard case .send(_, let clients)? = registry.relay(shared.event) else { continue }
-            for client in clients where client.write(shared.buffer) { queueFlush(client) }
+        for event in batch {
+            guard case .send(_, let clients)? = registry.relay(event) else { continue }
+            // This loop's one copy of the frame; every client's write shares its storage.
+            let buffer = ByteBuffer(bytes: event.frame)
+            for client in clients where client.write(buffer) { queueFlush(client) }
             written += clients.count
         }
         flushPending()
