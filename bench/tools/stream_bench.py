@@ -16,6 +16,11 @@ Clients bind to 127.0.0.2, 127.0.0.3, ... (--per-address each) so a per-address 
 sidecars) are used in turn, client i on url i mod n; wss:// URLs skip certificate checks (the dev stack's is
 self-signed). --cpu NAME=PID (repeatable) reports the CPU that PID and its children used from the first event
 to the last one received: in cores, and in microseconds per delivered frame.
+
+Faults (bench/fault): --vanish makes the last client process exit abruptly halfway through the events (its
+sockets close unread, mid-burst); the others' figures are what counts. --storm N connects N more clients as
+fast as they go a third of the way in (from 127.0.0.200 up). Every client checks that the events it gets come
+in send order without repeats ("order_violations"). "rss_after_kb" is the target's RSS 3 s after all left.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ import uuid
 from array import array
 
 MARK = b'"sent":'
+INDEX = b'"i":'
 
 
 def rss_kb(pids: list[int]) -> int:
@@ -75,7 +81,26 @@ def expand_pids(pids: list[int]) -> list[int]:
 
 # ---------------------------------------------------------------- clients
 
-def client_main(conn, args, first_index: int, count: int, progress) -> None:
+def stalled_clients(url: str, n: int, key: str) -> list:
+    """`n` clients that complete the WebSocket handshake and then never read (4 kB receive buffers)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    out = []
+    for i in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind(("127.0.0.199", 0))
+        s.connect((u.hostname, u.port))
+        s.sendall((f"GET {u.path} HTTP/1.1\r\nHost: {u.hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                   f"X-API-Key: {key}\r\n\r\n").encode())
+        out.append(s)
+    return out
+
+
+def client_main(conn, args, first_index: int, count: int, progress, vanish: bool = False, storm: bool = False) -> None:
     """One client process: connect `count` clients, record latencies until told to stop, send results back."""
     import picows
     import ssl
@@ -88,7 +113,8 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
     latencies = array("d")
     received = [0] * count
     ready = [False] * count
-    state = {"ready": 0, "closed": 0, "errors": 0, "first_error": ""}
+    state = {"ready": 0, "closed": 0, "errors": 0, "first_error": "", "disorder": 0}
+    last_index = [-1] * count
     ours = args.publish_url is None
 
     class Listener(picows.WSListener):
@@ -121,6 +147,16 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
             while data[stop] not in b",}":
                 stop += 1
             latencies.append(now - float(data[end:stop]))
+            at = data.find(INDEX)
+            if at >= 0:
+                end = at + len(INDEX)
+                stop = end
+                while data[stop] not in b",}":
+                    stop += 1
+                index = int(data[end:stop])
+                if index <= last_index[self.slot]:
+                    state["disorder"] += 1
+                last_index[self.slot] = index
             received[self.slot] += 1
             progress.value += 1
 
@@ -129,7 +165,7 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
 
     async def connect_one(slot: int, sem: asyncio.Semaphore):
         index = first_index + slot
-        src = f"127.0.0.{2 + index // args.per_address}"
+        src = f"127.0.0.{(200 if storm else 2) + index // args.per_address}"
         url = args.url[index % len(args.url)]
         async with sem:
             try:
@@ -144,6 +180,15 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
                     state["first_error"] = f"{type(err).__name__}: {err}"[:200]
 
     async def main():
+        if storm:  # wait for the orchestrator's go, then connect everyone at once and report how long it took
+            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+            t0 = time.time()
+            await asyncio.gather(*(connect_one(i, asyncio.Semaphore(count)) for i in range(count)))
+            while state["ready"] + state["errors"] < count and time.time() - t0 < 30:
+                await asyncio.sleep(0.01)
+            conn.send(("storm", state["ready"], state["errors"], round(time.time() - t0, 3), state["first_error"]))
+            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+            return
         sem = asyncio.Semaphore(args.connect_concurrency)
         await asyncio.gather(*(connect_one(i, sem) for i in range(count)))
         deadline = time.time() + 20
@@ -161,13 +206,15 @@ def client_main(conn, args, first_index: int, count: int, progress) -> None:
             while conn.poll():
                 msg = conn.recv()
                 if msg == "go":
+                    if vanish:  # gone halfway through the events, sockets unread, no goodbye
+                        loop.call_later(args.seconds / 2, os._exit, 0)
                     del latencies[:]
                     for i in range(count):
                         received[i] = 0
                     cpu0, wall0 = time.process_time(), time.time()
                 elif msg == "stop":
                     cpu = (time.process_time() - cpu0) / (time.time() - wall0) if cpu0 is not None else 0.0
-                    conn.send(("done", latencies.tobytes(), received, state["closed"], cpu))
+                    conn.send(("done", latencies.tobytes(), received, state["closed"], cpu, state["disorder"]))
                     return
 
     asyncio.run(main())
@@ -239,6 +286,9 @@ def main() -> None:
     p.add_argument("--grace", type=float, default=3.0, help="give up on missing events after this long without one")
     p.add_argument("--rss-pid", type=int, action="append", default=[], help="target process (and its children)")
     p.add_argument("--cpu", action="append", default=[], help="NAME=PID: CPU of PID and its children per frame")
+    p.add_argument("--stalled", type=int, default=0, help="clients that upgrade and then never read")
+    p.add_argument("--vanish", action="store_true", help="the last client process exits halfway through")
+    p.add_argument("--storm", type=int, default=0, help="clients that connect at once a third of the way in")
     p.add_argument("--label", default="")
     args = p.parse_args()
     args.run = uuid.uuid4().hex[:12]
@@ -252,20 +302,32 @@ def main() -> None:
     counters = []
     first = 0
     t_connect = time.time()
-    for count in per:
+    for n, count in enumerate(per):
         parent, child = ctx.Pipe()
         progress = ctx.RawValue("q", 0)  # events received so far, read by the orchestrator without a lock
-        proc = ctx.Process(target=client_main, args=(child, args, first, count, progress), daemon=True)
+        vanish = args.vanish and n == len(per) - 1
+        proc = ctx.Process(target=client_main, args=(child, args, first, count, progress, vanish), daemon=True)
         proc.start()
         clients.append((proc, parent))
         counters.append(progress)
         first += count
     ready = errors = 0
     first_error = ""
+    ready_per = []
     for _, pipe in clients:
         _, r, e, fe = pipe.recv()
         ready, errors = ready + r, errors + e
+        ready_per.append(r)
         first_error = first_error or fe
+    stalled = stalled_clients(args.url[0], args.stalled, args.key) if args.stalled else []
+    storm = None
+    if args.storm:
+        storm_parent, storm_child = ctx.Pipe()
+        storm_proc = ctx.Process(target=client_main, args=(storm_child, args, 0, args.storm, ctx.RawValue("q", 0)),
+                                 kwargs={"storm": True}, daemon=True)
+        storm_proc.start()
+    # The vanishing process's clients are not waited for: the others' deliveries are what counts.
+    staying = ready - (ready_per[-1] if args.vanish else 0)
     connect_seconds = time.time() - t_connect
     time.sleep(1.0)  # let the target settle before reading its RSS with everyone connected
     rss_connected = rss_kb(pids)
@@ -284,16 +346,27 @@ def main() -> None:
         pipe.send("go")
     s_parent.send("go")
     rss_peak = rss_connected
+    storm_due = time.time() + args.seconds / 3
     while not s_parent.poll(0.25):
         rss_peak = max(rss_peak, rss_kb(pids))
+        if args.storm and storm is None and time.time() >= storm_due:
+            storm_parent.send("go")
+            storm = "started"
     _, sent, send_wall, sender_cpu, worst_late = s_parent.recv()
     # Events still in flight are waited for: until every one arrived, or nothing arrived for `grace` seconds
     # (then what is missing is counted as not delivered), at most 60 s.
-    expected_now = sent * ready
+    if args.storm:
+        if storm is None:  # a send window shorter than its first third
+            storm_parent.send("go")
+        _, s_ready, s_errors, s_seconds, s_error = storm_parent.recv()
+        storm = {"clients": args.storm, "connected": s_ready, "errors": s_errors, "seconds": s_seconds,
+                 "first_error": s_error}
+    vanished = [c for i, c in enumerate(counters) if args.vanish and i == len(counters) - 1]
+    expected_now = sent * staying
     last_total, last_change, deadline = -1, time.time(), time.time() + 60
     while time.time() < deadline:
         rss_peak = max(rss_peak, rss_kb(pids))
-        total = sum(c.value for c in counters)
+        total = sum(c.value for c in counters if c not in vanished)
         if total >= expected_now:
             break
         if total != last_total:
@@ -306,23 +379,33 @@ def main() -> None:
     cpu_seconds = {name: (cpu_ticks(group) - cpu0[name]) / ticks for name, group in cpu_groups.items()}
     lat = array("d")
     counts: list[int] = []
-    closed = 0
+    closed = disorder = 0
     client_cpu = []
-    for proc, pipe in clients:
+    for n, (proc, pipe) in enumerate(clients):
+        if args.vanish and n == len(clients) - 1:
+            continue
         pipe.send("stop")
-        _, raw, received, c, cpu = pipe.recv()
+        _, raw, received, c, cpu, d = pipe.recv()
         lat.frombytes(raw)
         counts += received
         closed += c
+        disorder += d
         client_cpu.append(round(cpu, 3))
+    if args.storm:
+        storm_parent.send("stop")
+        storm_proc.join(timeout=30)
     for proc, _ in clients:
         proc.join(timeout=30)
         if proc.is_alive():
             proc.kill()
     sender.join(timeout=5)
+    for sock in stalled:
+        sock.close()
+    time.sleep(3)  # everyone has left: does the target's memory come back?
+    rss_after = rss_kb(pids)
 
     values = sorted(lat)
-    expected = sent * ready
+    expected = sent * staying
     result = {
         "label": args.label, "clients": args.clients, "connected": ready, "connect_errors": errors,
         "first_connect_error": first_error, "connect_seconds": round(connect_seconds, 2),
@@ -334,6 +417,7 @@ def main() -> None:
         "p50_ms": round(percentile(values, 0.50) * 1000, 3), "p99_ms": round(percentile(values, 0.99) * 1000, 3),
         "max_ms": round(values[-1] * 1000, 3) if values else None,
         "loadgen_cpu_per_client_proc": client_cpu, "loadgen_cpu_sender": round(sender_cpu, 3),
+        "order_violations": disorder, "vanished": ready - staying, "stalled": len(stalled), "storm": storm, "rss_after_kb": rss_after,
         "rss_idle_kb": rss_idle, "rss_connected_kb": rss_connected, "rss_peak_kb": rss_peak,
         "rss_per_client_kb": round((rss_connected - rss_idle) / ready, 2) if ready else None,
         "cpu": {name: {"cores": round(sec / cpu_wall, 3),
