@@ -345,6 +345,16 @@ def main() -> None:
         name, pid = spec.split("=", 1)
         cpu_groups.setdefault(name, []).extend(expand_pids([int(pid)]))
     cpu0 = {name: cpu_ticks(group) for name, group in cpu_groups.items()}
+    # Open descriptors per process of each group with everyone connected: how evenly nginx's workers share them.
+    fds = {}
+    for name, group in cpu_groups.items():
+        counts_ = []
+        for pid in group:
+            try:
+                counts_.append(len(os.listdir(f"/proc/{pid}/fd")))
+            except OSError:
+                pass
+        fds[name] = counts_
     t_go = time.time()
     for _, pipe in clients:
         pipe.send("go")
@@ -424,6 +434,7 @@ def main() -> None:
         "order_violations": disorder, "vanished": ready - staying, "stalled": len(stalled), "storm": storm, "rss_after_kb": rss_after,
         "rss_idle_kb": rss_idle, "rss_connected_kb": rss_connected, "rss_peak_kb": rss_peak,
         "rss_per_client_kb": round((rss_connected - rss_idle) / ready, 2) if ready else None,
+        "fds": fds,
         "cpu": {name: {"cores": round(sec / cpu_wall, 3),
                        "us_per_frame": round(sec * 1e6 / len(values), 3) if values else None}
                 for name, sec in cpu_seconds.items()},
