@@ -66,6 +66,7 @@ enum ElpyfiStreamCommand {
             return 1
         }
         hubs.broadcast { $0.started() }
+        hubs.startMemoryTrim()
 
         let settings = PostgresConnection.Settings(
             url: config.listenDatabaseURL,

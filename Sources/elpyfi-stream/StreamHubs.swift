@@ -44,6 +44,20 @@ final class StreamHubs: Sendable {
         for hub in hubs { hub.loop.execute { body(hub) } }
     }
 
+    /// Every second on the first loop: after most clients have left, malloc's free pages go back to the system
+    /// (`MemoryTrimPolicy`), so the sidecar's RSS returns near its idle size.
+    func startMemoryTrim() {
+        let loop = hubs[0].loop
+        let trim = TrimState()
+        loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [stats] _ in
+            let clients = stats.snapshot(isListening: true).clients
+            guard trim.policy.shouldTrim(clients: clients) else { return }
+            #if os(Linux)
+            _ = glibcMallocTrim(0)
+            #endif
+        }
+    }
+
     /// Posts `news` to every hub, in hub order (each keeps the order of what it is posted).
     func post(_ news: ListenerNews<RelayedEvent>) {
         for hub in hubs { hub.post(news) }
@@ -60,3 +74,15 @@ final class StreamHubs: Sendable {
         broadcast { $0.shutdown() }
     }
 }
+
+/// The trim policy's state: read and written only by the task on the first loop, hence `@unchecked Sendable`.
+private final class TrimState: @unchecked Sendable {
+    var policy = MemoryTrimPolicy()
+}
+
+#if os(Linux)
+/// glibc's `int malloc_trim(size_t pad)`: Swift's Glibc module does not export `<malloc.h>`, and one call does
+/// not justify a C target of its own; the signature is plain C (size_t, int).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

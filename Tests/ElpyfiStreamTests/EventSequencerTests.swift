@@ -81,3 +81,21 @@ import Testing
         #expect(EpochID(text: "00000000000000e1").sidecar == nil)
     }
 }
+
+@Suite struct MemoryTrimPolicyTests {
+    @Test func trimsOnceAfterMostClientsLeftNotOnEveryDeparture() {
+        var policy = MemoryTrimPolicy(minimumDrop: 1000)
+        #expect(!policy.shouldTrim(clients: 10_000))
+        #expect(!policy.shouldTrim(clients: 9_000))   // 1,000 left, but most stay
+        #expect(policy.shouldTrim(clients: 4_000))    // past half: trim
+        #expect(!policy.shouldTrim(clients: 3_900))   // the mark moved to 4,000
+        #expect(policy.shouldTrim(clients: 0))       // then everyone left
+        #expect(!policy.shouldTrim(clients: 0))
+    }
+
+    @Test func smallCrowdsNeverTrigger() {
+        var policy = MemoryTrimPolicy(minimumDrop: 1000)
+        #expect(!policy.shouldTrim(clients: 800))
+        #expect(!policy.shouldTrim(clients: 0))
+    }
+}
