@@ -30,7 +30,7 @@ public enum StreamOutcome: Equatable, Sendable {
     case refuse(StreamRefusal)
 }
 
-/// Decides every request before any upgrade, in API.md's order:
+/// Decides every request before any upgrade, in the contract's order:
 /// path (404) → method (405) → key (401/403) → parameters (400) → LISTEN (503).
 public struct UpgradeGate: Sendable {
     private let verifier: APIKeyVerifier
@@ -86,7 +86,7 @@ public struct UpgradeGate: Sendable {
     /// or unknown is, to the client, simply not the current epoch: `stream.gap` too, not 400 — the
     /// registry compares it with the current epoch and nothing else.
     static func subscription(kind: StreamKind, _ parameters: QueryParameters) throws(APIError) -> Subscription {
-        let strategy = try ParameterRules.name(parameters.single("strategy"), parameter: "strategy")
+        let strategy = try ParameterRule.name.bind(parameters.single("strategy"), name: "strategy")
         let sinceText = try parameters.single("since")
         let epochText = try epochParameter(parameters)
         var resume: Subscription.ResumePoint?
