@@ -85,17 +85,15 @@ import Testing
 @Suite struct MemoryTrimPolicyTests {
     @Test func trimsOnceAfterMostClientsLeftNotOnEveryDeparture() {
         var policy = MemoryTrimPolicy(minimumDrop: 1000)
-        #expect(!policy.shouldTrim(clients: 10_000))
-        #expect(!policy.shouldTrim(clients: 9_000))   // 1,000 left, but most stay
-        #expect(policy.shouldTrim(clients: 4_000))    // past half: trim
-        #expect(!policy.shouldTrim(clients: 3_900))   // the mark moved to 4,000
-        #expect(policy.shouldTrim(clients: 0))       // then everyone left
-        #expect(!policy.shouldTrim(clients: 0))
+        // 10,000 up; 1,000 left (most stay); past half gone: trim; the mark is now 4,000; then everyone left.
+        let counts = [10_000, 9_000, 4_000, 3_900, 0, 0]
+        let trims = counts.map { policy.shouldTrim(clients: $0) }
+        #expect(trims == [false, false, true, false, true, false])
     }
 
     @Test func smallCrowdsNeverTrigger() {
         var policy = MemoryTrimPolicy(minimumDrop: 1000)
-        #expect(!policy.shouldTrim(clients: 800))
-        #expect(!policy.shouldTrim(clients: 0))
+        let trims = [800, 0].map { policy.shouldTrim(clients: $0) }
+        #expect(trims == [false, false])
     }
 }
