@@ -9,8 +9,8 @@ import Synchronization
 /// was the alternative and is worse: a dropped event never gets a seq, so no client could tell
 /// that it missed it, breaking the stream's no-gap promise.
 ///
-/// One producer (the listener thread: `hasRoom` then `added`) and one consumer (the loop:
-/// `delivered`); the producer's check-then-add cannot race another producer.
+/// One producer (the listener thread: `hasRoom` then `added`, once per loop it hands a batch to) and one
+/// consumer per event loop (`delivered`, atomic); the producer's check-then-add cannot race another producer.
 public final class DeliveryBacklog: Sendable {
     /// Events in flight beyond which the producer waits (one batch bigger than this still goes alone).
     public let limit: Int
