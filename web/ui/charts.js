@@ -56,9 +56,13 @@ function yAxis(g, ticks, y, left, right, label) {
   }
 }
 
-/** Labels under the plot at `every`-th slot counted back from the newest, so the newest always has one. */
-function xLabels(g, n, every, x, bottom, label) {
+/**
+ * Labels under the plot at every `every`-th slot counted back from the newest, so the newest always has one (its
+ * label ends at its slot); one closer than `gap` px to that last label is left out rather than overlap it.
+ */
+function xLabels(g, n, every, x, bottom, label, gap = 0) {
   for (let i = n - 1; i >= 0; i -= every) {
+    if (i !== n - 1 && x(n - 1) - x(i) < gap) continue;
     g.append(svgEl('text', { class: 'tick', x: x(i), y: bottom + 16, 'text-anchor': i === n - 1 ? 'end' : 'middle' }, label(i)));
   }
 }
@@ -89,7 +93,8 @@ export function plChart(days, width) {
   });
   const axes = svgEl('g', { class: 'axes' });
   yAxis(axes, ticks, y, m.left, right, (t) => compact.format(t));
-  xLabels(axes, days.length, Math.max(1, Math.ceil(52 / band)), x, bottom, (i) => shortDate(days[i].date));
+  // About 44 px per label ("Nov 26" at 11 px): one every 52 px or more.
+  xLabels(axes, days.length, Math.max(1, Math.ceil(52 / band)), x, bottom, (i) => shortDate(days[i].date), 70);
   svg.append(axes);
 
   const bars = svgEl('g', { class: 'bars' });
