@@ -452,7 +452,8 @@ def main() -> int:
     ap.add_argument("--screenshot", default=str(root / "docs" / "screenshot.png"))
     ap.add_argument("--base-url", default=f"http://127.0.0.1:{dev_env.get('ELPYFI_PORT', '9002')}")
     ap.add_argument("--key", default=dev_env.get("ELPYFI_DEV_API_KEY", ""))
-    ap.add_argument("--settle", type=float, default=4.0, help="seconds of live events to collect first")
+    ap.add_argument("--settle", type=float, default=45.0,
+                    help="seconds of live events to collect first (the event-rate chart counts from page load)")
     args = ap.parse_args()
     out = pathlib.Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
