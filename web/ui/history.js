@@ -55,8 +55,15 @@ export async function loadHistory(key) {
     const rows = await get(withQuery(`/metrics/${encodeURIComponent(s.name)}/history`, range), key);
     return { strategy: s.name, days: dailySeries(dates, rows) };
   }));
-  shown = { ...range, charts };
+  // Trades and metrics events reload this often; an unchanged answer leaves the charts (and an open tooltip) alone.
+  const next = { ...range, charts };
+  if (shown && signature(shown) === signature(next)) return;
+  shown = next;
   render();
+}
+
+function signature({ from, to, charts }) {
+  return JSON.stringify([from, to, charts.map((c) => [c.strategy, c.days.map((d) => [d.dailyText, d.trades])])]);
 }
 
 function render() {
