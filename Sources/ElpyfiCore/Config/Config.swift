@@ -16,6 +16,8 @@
 /// - `ELPYFI_STREAM_CLIENT_QUEUE_BYTES` (`1048576`): a client with more queued is closed as a slow consumer.
 /// - `ELPYFI_STREAM_PING_SECONDS` (`30`), `ELPYFI_STREAM_PING_TIMEOUT_SECONDS` (`75`): idle pings and the drop deadline.
 /// - `ELPYFI_STREAM_RING_EVENTS` (`10000`), `ELPYFI_STREAM_RING_SECONDS` (`900`): the replay ring keeps at least this many / this long.
+/// - `ELPYFI_METRICS` (`1`): `0` turns off counting for Prometheus in both programs (the exposition then shows zeros);
+///   it exists to measure what counting costs (bench/).
 ///
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
@@ -50,6 +52,8 @@ public struct Config: Sendable, Equatable {
     public var streamRingEvents: Int
     /// `ELPYFI_STREAM_RING_SECONDS`.
     public var streamRingSeconds: Int
+    /// `ELPYFI_METRICS` (1: count, 0: do not).
+    public var metricsEnabled: Bool
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.
     public init(environment: [String: String], defaultThreads: Int = 2) throws(ConfigError) {
@@ -77,6 +81,7 @@ public struct Config: Sendable, Equatable {
         streamPingTimeoutSeconds = try reader.integer("ELPYFI_STREAM_PING_TIMEOUT_SECONDS", default: 75, in: 1...7200)
         streamRingEvents = try reader.integer("ELPYFI_STREAM_RING_EVENTS", default: 10_000, in: 1...10_000_000)
         streamRingSeconds = try reader.integer("ELPYFI_STREAM_RING_SECONDS", default: 900, in: 1...86_400)
+        metricsEnabled = try reader.integer("ELPYFI_METRICS", default: 1, in: 0...1) == 1
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }
