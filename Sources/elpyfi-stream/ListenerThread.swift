@@ -1,6 +1,7 @@
 import ElpyfiCore
 import ElpyfiRuntime
 import ElpyfiStream
+import NIOCore
 import NIOPosix
 import Postgres
 import Synchronization
