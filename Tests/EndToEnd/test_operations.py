@@ -222,7 +222,9 @@ def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_datab
     assert workers_total("elpyfi_db_reconnects_total") > reconnects
 
 
+@pytest.mark.run_last
 def test_logs_are_json_lines_without_keys_or_sql(logs, stack):
+    """Over the whole run's logs (run last): keys reach the stack as headers and as ?api_key= on WebSockets."""
     texts = logs.read()
     ours = {name: text for name, text in texts.items()
             if name.startswith(("fcgi-", "stream", "nginx-access"))}
