@@ -114,7 +114,7 @@ struct WorkerPool: Sendable {
             let response = service.respond(to: apiRequest, database: database)
             request.respond([ResponseEncoding.head(response), response.body])
             if let counters {
-                counters.record(endpoint: EndpointLabel.index(for: Route(path: apiRequest.path)), status: response.status,
+                counters.record(endpoint: EndpointLabel.index(for: response), status: response.status,
                                 nanoseconds: Monotonic.nanoseconds() &- started)
             }
             request.finish()

@@ -54,18 +54,24 @@ import Testing
     }
 
     @Test func endpointLabelsAreTemplatesNeverRawPaths() {
-        #expect(EndpointLabel.all[EndpointLabel.index(for: Route(path: "/metrics/momentum"))] == "/metrics/{strategy}")
-        #expect(EndpointLabel.all[EndpointLabel.index(for: Route(path: "/positions"))] == "/positions")
-        #expect(EndpointLabel.all[EndpointLabel.index(for: Route(path: "/no/such/path\"{"))] == "unknown")
-        #expect(EndpointLabel.all.count == EndpointLabel.templates.count + 1)
+        func label(_ path: String) -> String {
+            var response = APIResponse(status: 200)
+            response.endpointIndex = EndpointMatch(path: path[...])?.index
+            return EndpointLabel.all[EndpointLabel.index(for: response)]
+        }
+        #expect(label("/metrics/momentum") == "/metrics/{strategy}")
+        #expect(label("/metrics/momentum/history") == "/metrics/{strategy}/history")
+        #expect(label("/positions") == "/positions")
+        #expect(label("/no/such/path\"{") == "unknown")
+        #expect(EndpointLabel.all.count == EndpointTable.all.count + 1)
     }
 
     @Test func threadsCountApartAndAScrapeSumsThem() {
         let metrics = RequestMetrics(threadCount: 2)
-        let positions = EndpointLabel.index(for: .positions)
+        let positions = EndpointLabel.templates.firstIndex(of: "/positions")!
         metrics.threads[0].record(endpoint: positions, status: 200, nanoseconds: 2_000_000)
         metrics.threads[1].record(endpoint: positions, status: 200, nanoseconds: 3_000_000)
-        metrics.threads[1].record(endpoint: EndpointLabel.index(for: nil), status: 404, nanoseconds: 100_000)
+        metrics.threads[1].record(endpoint: EndpointLabel.index(for: APIResponse(status: 404)), status: 404, nanoseconds: 100_000)
         metrics.threads[0].databaseReached(true)
         metrics.threads[1].databaseReconnected()
         let out = text(metrics.render())

@@ -118,7 +118,7 @@ def test_request_counters_move_by_exactly_what_was_sent(base_url, api_key):
     # No label value comes from request text: only templates, `unknown`, fixed status codes.
     labels = {dict(l).get("endpoint") for n in range(1, WORKERS + 1) for (_, l) in scrape(f"/metrics/fcgi-{n}")}
     assert labels <= {None, "unknown", "/health", "/positions", "/signals/recent", "/signals/proposed",
-                      "/metrics/{strategy}", "/pdt/status", "/strategies"}
+                      "/metrics/{strategy}", "/metrics/{strategy}/history", "/pdt/status", "/strategies"}
 
 
 def test_histogram_buckets_are_cumulative_and_end_at_the_count():

@@ -1,29 +1,20 @@
 /// The `endpoint` label of the REST metrics: a route template, or `unknown` for every path outside the table.
 ///
 /// Labels come only from this fixed list, never from request text, so no client can add a series.
-/// The one place that maps a request onto a label index (`index(for:)`): when the route table
-/// tells which entry answered, this becomes that entry's index.
+/// The one place that maps an answer onto a label index (`index(for:)`): the index of the table entry
+/// that answered, which the service records in the response.
 public enum EndpointLabel {
-    /// The templates of the route table, in table order.
-    public static let templates = ["/health", "/positions", "/signals/recent", "/signals/proposed",
-                                   "/metrics/{strategy}", "/pdt/status", "/strategies"]
+    /// The templates of the endpoint table, in table order (`APIResponse.endpointIndex` indexes them).
+    public static let templates = EndpointTable.all.map(\.template)
     /// The label of a path outside the table (always answered 404).
     public static let unknown = "unknown"
     /// Every label: the templates, then `unknown` (index `templates.count`).
     public static let all = templates + [unknown]
 
-    /// The label index for a request whose path matched `route` (nil: no route).
-    public static func index(for route: Route?) -> Int {
-        switch route {
-        case .health: 0
-        case .positions: 1
-        case .recentSignals: 2
-        case .proposedSignals: 3
-        case .metrics: 4
-        case .pdtStatus: 5
-        case .strategies: 6
-        case nil: templates.count
-        }
+    /// The label index of an answer: the table entry that answered, or `unknown` when none matched.
+    @inline(__always)
+    public static func index(for response: APIResponse) -> Int {
+        response.endpointIndex ?? templates.count
     }
 }
 
