@@ -327,6 +327,16 @@ def test_promtool_accepts_the_shipped_config_and_rules(tmp_path, layout):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_alert_fires_on_its_condition_and_not_before(tmp_path):
+    """promtool test rules: deploy/prometheus/elpyfi-alerts.test.yml against the rules rendered with the defaults."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELPYFI_ALERT_", "ELPYFI_ENGINE_", "ELPYFI_PROM_"))}
+    subprocess.run([str(ROOT / "deploy/render-prometheus"), str(tmp_path)], env=env, check=True, capture_output=True)
+    shutil.copy(ROOT / "deploy/prometheus/elpyfi-alerts.test.yml", tmp_path)
+    result = subprocess.run(["promtool", "test", "rules", str(tmp_path / "elpyfi-alerts.test.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 MAIN_PANELS = {"Requests per second by endpoint", "Answers per second by status", "Latency p50 / p99 by endpoint",
                "Workers up and reaching the database", "Stream clients by stream", "LISTEN live",
                "Seconds since the engine's last event", "Events, dropped payloads, slow consumers",
