@@ -47,14 +47,20 @@ public final class RequestMetrics: Sendable {
         let endpoints: Int
         let slots: Int
 
+        /// Counters in one thread's block: requests by endpoint × status, buckets by endpoint × slot, a sum per
+        /// endpoint, and the reconnect counter.
         static func size(endpoints: Int, slots: Int) -> Int {
             endpoints * StatusLabel.slotCount + endpoints * slots + endpoints + 1
         }
+        /// Requests answered for `endpoint` with status slot `status`.
         @inline(__always) func request(endpoint: Int, status: Int) -> Int { endpoint * StatusLabel.slotCount + status }
+        /// Observations of `endpoint` in histogram slot `slot` (not cumulative).
         @inline(__always) func bucket(endpoint: Int, slot: Int) -> Int {
             endpoints * StatusLabel.slotCount + endpoint * slots + slot
         }
+        /// Nanoseconds spent on `endpoint`, summed.
         @inline(__always) func sum(endpoint: Int) -> Int { endpoints * StatusLabel.slotCount + endpoints * slots + endpoint }
+        /// Database reconnects of the thread.
         var reconnects: Int { endpoints * StatusLabel.slotCount + endpoints * slots + endpoints }
     }
 
