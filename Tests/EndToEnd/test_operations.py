@@ -94,6 +94,21 @@ def test_every_process_answers_a_valid_exposition_on_the_ops_listener(path):
     parse(reply.text)
 
 
+def test_only_the_ops_server_sets_the_exposition_parameter(tmp_path):
+    """render-nginx: one /metrics/fcgi-N per worker (socket or host:port), and ELPYFI_OPS nowhere but ops.conf."""
+    env = dict(os.environ, ELPYFI_FCGI_UPSTREAMS="/run/w1.sock,10.0.0.5:9000", ELPYFI_OPS_LISTEN="127.0.0.1:9102",
+               ELPYFI_NGINX_RUN_DIR=str(tmp_path))
+    subprocess.run([str(ROOT / "deploy/render-nginx"), str(tmp_path / "conf")], env=env, check=True, capture_output=True)
+    ops = (tmp_path / "conf/snippets/ops.conf").read_text()
+    assert "location = /metrics/fcgi-1 {\n    fastcgi_pass unix:/run/w1.sock;" in ops
+    assert "location = /metrics/fcgi-2 {\n    fastcgi_pass 10.0.0.5:9000;" in ops
+    assert ops.count("fastcgi_param ELPYFI_OPS metrics;") == 2
+    for conf in (tmp_path / "conf").rglob("*.conf"):
+        if conf.name != "ops.conf":
+            assert "fastcgi_param ELPYFI_OPS" not in conf.read_text(), conf
+    assert "listen 127.0.0.1:9102;" in (tmp_path / "conf/elpyfi.conf").read_text()
+
+
 def test_request_counters_move_by_exactly_what_was_sent(base_url, api_key):
     def figures():
         return {
