@@ -1,6 +1,7 @@
 import ElpyfiCore
 import ElpyfiRuntime
 import ElpyfiStream
+import NIOCore
 import NIOPosix
 import Postgres
 import Synchronization
@@ -65,6 +66,7 @@ final class ListenerThread: @unchecked Sendable {
                 if epochs > 1 { hubs.stats.listenReconnects.add(1, ordering: .relaxed) }
                 log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
                 hubs.post(.up(epoch))
+                hubs.metrics?.listenerUp()
                 pump()
                 sequencer.stop()
                 action = isStopping ? machine.shutdown() : machine.connectionLost()
@@ -73,6 +75,7 @@ final class ListenerThread: @unchecked Sendable {
                     listener.disconnect()
                     log.warning("LISTEN connection lost; reconnecting in \(milliseconds) ms")
                     hubs.post(.down(retryAfterMilliseconds: milliseconds))
+                    hubs.metrics?.listenerDown()
                 } else {
                     hubs.post(.retrying(retryAfterMilliseconds: milliseconds))
                 }

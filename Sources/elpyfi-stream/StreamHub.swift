@@ -15,6 +15,8 @@ import Postgres
 final class StreamHub: @unchecked Sendable {
     let loop: EventLoop
     let gate: UpgradeGate
+    /// Prometheus figures (StreamHub+Metrics.swift); nil when `ELPYFI_METRICS=0`.
+    let metrics: StreamMetrics?
     /// Completed once shutdown has closed every client.
     let finished: EventLoopFuture<Void>
 
@@ -39,12 +41,13 @@ final class StreamHub: @unchecked Sendable {
     let replayStepBytes: Int
 
     init(loop: EventLoop, gate: UpgradeGate, config: Config, stats: StreamStats, counters: StreamStats.LoopCounters,
-         backlog: DeliveryBacklog) {
+         backlog: DeliveryBacklog, metrics: StreamMetrics?) {
         self.loop = loop
         self.backlog = backlog
         self.gate = gate
         self.stats = stats
         self.counters = counters
+        self.metrics = metrics
         finishedPromise = loop.makePromise()
         finished = finishedPromise.futureResult
         registry = ClientRegistry(
@@ -94,6 +97,10 @@ final class StreamHub: @unchecked Sendable {
             case .events(let events):
                 deliver(events)
                 backlog.delivered(events.count)
+                if let metrics, let first = events.first {
+                    let waited = Moment.now().monotonicNanoseconds &- first.receivedAt.monotonicNanoseconds
+                    metrics.relayed(count: events.count, nanoseconds: waited)
+                }
             case .up(let epoch):
                 listenerUp(epoch: epoch)
             case .down(let milliseconds):
@@ -152,6 +159,7 @@ final class StreamHub: @unchecked Sendable {
         case .admitted(let id, let frames, let replaying):
             client.id = id
             countClients()
+            metrics?.clientJoined(subscription.filter.kind)
             for frame in frames { client.write(ByteBuffer(bytes: frame)) }
             client.flush()
             if replaying { continueReplay(client) }
@@ -169,8 +177,10 @@ final class StreamHub: @unchecked Sendable {
     func removed(_ client: WebSocketClientHandler) {
         loop.preconditionInEventLoop()
         if let id = client.id {
+            client.id = nil  // removed is called twice (channelInactive, handlerRemoved): count the departure once
             registry.remove(id)
             countClients()
+            metrics?.clientLeft(client.subscription.filter.kind)
         }
     }
 

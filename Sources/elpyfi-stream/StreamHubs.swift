@@ -16,6 +16,8 @@ final class StreamHubs: Sendable {
     let stats: StreamStats
     /// Events handed to the loops and not yet relayed (each batch counted once per loop).
     let backlog: DeliveryBacklog
+    /// The Prometheus figures over `stats`, shared by every hub; nil when `ELPYFI_METRICS=0`.
+    let metrics: StreamMetrics?
     private let byLoop: [ObjectIdentifier: StreamHub]
 
     /// A hub per loop of `group`.
@@ -23,10 +25,13 @@ final class StreamHubs: Sendable {
         let loops = Array(group.makeIterator())
         let stats = StreamStats(loopCount: loops.count)
         let backlog = DeliveryBacklog(limit: 4096 * loops.count)
+        let metrics = config.metricsEnabled ? StreamMetrics(stats: stats, startedAtMilliseconds: Moment.now().unixMilliseconds) : nil
         self.stats = stats
         self.backlog = backlog
+        self.metrics = metrics
         hubs = loops.enumerated().map { index, loop in
-            StreamHub(loop: loop, gate: gate, config: config, stats: stats, counters: stats.loops[index], backlog: backlog)
+            StreamHub(loop: loop, gate: gate, config: config, stats: stats, counters: stats.loops[index], backlog: backlog,
+                      metrics: metrics)
         }
         var byLoop: [ObjectIdentifier: StreamHub] = [:]
         for hub in hubs { byLoop[ObjectIdentifier(hub.loop)] = hub }

@@ -18,7 +18,8 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     /// The hub has queued this client for its end-of-batch flush (one flush per batch, however many frames).
     var flushQueued = false
     private let hub: StreamHub
-    private let subscription: Subscription
+    /// What the client subscribed to (the hub's per-stream client gauge reads its kind).
+    let subscription: Subscription
     private var context: ChannelHandlerContext?
     /// The encoder's context: writing here bypasses frame encoding.
     private var rawContext: ChannelHandlerContext?

@@ -19,6 +19,8 @@
 /// - `ELPYFI_STREAM_THREADS` (number of cores, 1...64): the sidecar's event loops; clients are spread across them.
 /// - `ELPYFI_STREAM_ID` (`1`, 1-16 of `[a-z0-9]`): this sidecar's id, the prefix of its epoch ids (`1-3f9a…`);
 ///   with several sidecars each has its own, and nginx routes a resume to the sidecar named by its epoch.
+/// - `ELPYFI_METRICS` (`1`): `0` turns off counting for Prometheus in both programs (the exposition then shows zeros);
+///   it exists to measure what counting costs (bench/).
 ///
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
@@ -57,6 +59,8 @@ public struct Config: Sendable, Equatable {
     public var streamThreads: Int
     /// `ELPYFI_STREAM_ID`.
     public var streamID: String
+    /// `ELPYFI_METRICS` (1: count, 0: do not).
+    public var metricsEnabled: Bool
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.
     public init(environment: [String: String], defaultThreads: Int = 2) throws(ConfigError) {
@@ -90,6 +94,7 @@ public struct Config: Sendable, Equatable {
               streamID.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }) else {
             throw ConfigError(variable: "ELPYFI_STREAM_ID", reason: "must be 1 to 16 of a-z and 0-9")
         }
+        metricsEnabled = try reader.integer("ELPYFI_METRICS", default: 1, in: 0...1) == 1
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }
