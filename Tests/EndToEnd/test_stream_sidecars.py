@@ -72,7 +72,9 @@ class Pair:
                "ELPYFI_FCGI_UPSTREAMS": f"{self.run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(self.out),
                "ELPYFI_TLS_CERT": f"{self.run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{self.run_dir}/tls/key.pem",
                "ELPYFI_DOC_ROOT": str(REPO),
-               "ELPYFI_STREAM_UPSTREAMS": ",".join(f"127.0.0.1:{p}" for p in self.ports)}
+               "ELPYFI_STREAM_UPSTREAMS": ",".join(f"127.0.0.1:{p}" for p in self.ports),
+               # Its own ops listener: the suite's nginx holds ELPYFI_OPS_LISTEN.
+               "ELPYFI_OPS_LISTEN": f"127.0.0.1:{_unused_port()}"}
         subprocess.run([str(REPO / "deploy" / "render-nginx"), str(conf)], env=env, check=True, capture_output=True)
         globals_ = "daemon off;" + (" user elpyfi-dev;" if os.geteuid() == 0 else "")
         self.nginx = subprocess.Popen(["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf"),
@@ -202,3 +204,10 @@ def test_a_killed_sidecar_leaves_the_other_streaming_and_its_clients_resume_with
         asyncio.run(scenario())
     finally:
         pair.start(1)
+
+
+def _unused_port() -> int:
+    """A port the kernel says is free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
