@@ -48,16 +48,19 @@ enum ElpyfiStreamCommand {
             log.error("invalid --listen: must be host:port")
             return 1
         }
-        let verifier = APIKeyVerifier(config: config)
-        if verifier.isDevelopmentMode {
+        let policy = AccessPolicy(config: config)
+        if policy.isDevelopmentMode {
             log.warning("no API keys configured (ELPYFI_API_KEYS / ELPYFI_API_KEY_HASHES): development mode, every client is let in")
+        }
+        if !config.publicPaths.isEmpty {
+            log.info("public paths (anonymous access): \(config.publicPaths.templates.sorted().joined(separator: ","))")
         }
 
         // One event loop for everything: the registry, every WebSocket and the HTTP side. Fan-out is
         // a loop of non-blocking writes of one shared buffer, so a second loop would only add a hop
         // (and a lock) per event; libpq reads happen on the listener thread, off this loop.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let hub = StreamHub(loop: group.next(), gate: UpgradeGate(verifier: verifier), config: config)
+        let hub = StreamHub(loop: group.next(), gate: UpgradeGate(policy: policy), config: config)
         let server: Channel
         do {
             server = try StreamServer.bind(host: host, port: port, group: group, hub: hub, queueBytes: config.streamClientQueueBytes)

@@ -16,6 +16,10 @@
 /// - `ELPYFI_STREAM_CLIENT_QUEUE_BYTES` (`1048576`): a client with more queued is closed as a slow consumer.
 /// - `ELPYFI_STREAM_PING_SECONDS` (`30`), `ELPYFI_STREAM_PING_TIMEOUT_SECONDS` (`75`): idle pings and the drop deadline.
 /// - `ELPYFI_STREAM_RING_EVENTS` (`10000`), `ELPYFI_STREAM_RING_SECONDS` (`900`): the replay ring keeps at least this many / this long.
+/// - `ELPYFI_PUBLIC_PATHS` (none): comma-separated paths that also answer without a key (`/positions`, `/metrics/*`,
+///   `/ws/trades`, ...; see `PublicPaths`); read by both the worker and the sidecar, and checked by `deploy/render-nginx`.
+/// - `ELPYFI_PUBLIC_CACHE_TTL` (`1s`; whole seconds, `N` or `Ns`, 1...3600): how long anonymous answers may be
+///   cached, by nginx's shared cache and (`Cache-Control: public, max-age=N`) by browsers and CDNs.
 ///
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
@@ -50,6 +54,10 @@ public struct Config: Sendable, Equatable {
     public var streamRingEvents: Int
     /// `ELPYFI_STREAM_RING_SECONDS`.
     public var streamRingSeconds: Int
+    /// `ELPYFI_PUBLIC_PATHS`.
+    public var publicPaths: PublicPaths
+    /// `ELPYFI_PUBLIC_CACHE_TTL`, in seconds.
+    public var publicCacheSeconds: Int
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.
     public init(environment: [String: String], defaultThreads: Int = 2) throws(ConfigError) {
@@ -77,6 +85,8 @@ public struct Config: Sendable, Equatable {
         streamPingTimeoutSeconds = try reader.integer("ELPYFI_STREAM_PING_TIMEOUT_SECONDS", default: 75, in: 1...7200)
         streamRingEvents = try reader.integer("ELPYFI_STREAM_RING_EVENTS", default: 10_000, in: 1...10_000_000)
         streamRingSeconds = try reader.integer("ELPYFI_STREAM_RING_SECONDS", default: 900, in: 1...86_400)
+        publicPaths = try PublicPaths(entries: reader.list("ELPYFI_PUBLIC_PATHS"))
+        publicCacheSeconds = try reader.seconds("ELPYFI_PUBLIC_CACHE_TTL", default: 1, in: 1...3600)
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }
