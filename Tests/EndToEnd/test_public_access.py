@@ -474,3 +474,30 @@ def test_render_nginx_accepts_every_listable_path_and_proxy_form(tmp_path):
     for entry in ("10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::1"):
         assert f"set_real_ip_from {entry};" in real_ip
     assert 'on "";' in (tmp_path / "conf" / "snippets" / "hsts.conf").read_text()  # 0 turns HSTS off
+
+
+# -- with the opt-in micro-cache on as well ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def public_micro(tmp_path_factory, run_dir):
+    """The same deployment with ELPYFI_MICROCACHE_TTL=1s: keyed requests use the micro-cache, anonymous ones the
+    anonymous cache; neither ever answers from the other."""
+    with public_deployment(tmp_path_factory.mktemp("public-micro"), run_dir, ELPYFI_MICROCACHE_TTL="1s") as d:
+        yield d
+
+
+def test_micro_cache_and_anonymous_cache_stay_apart(public_micro, api_key):
+    s = session("127.0.0.51")
+    path = probe("/strategies")
+    keyed = [s.get(public_micro.url + path, headers={"X-API-Key": api_key}, timeout=10) for _ in range(2)]
+    assert [r.headers["X-Cache-Status"] for r in keyed] == ["MISS", "HIT"]
+    assert all(r.headers["Cache-Control"] == "no-cache" for r in keyed)
+    anonymous = [s.get(public_micro.url + path, timeout=10) for _ in range(2)]
+    assert [r.headers["X-Cache-Status"] for r in anonymous] == ["MISS", "HIT"]  # the keyed entry is not theirs
+    assert all(r.headers["Cache-Control"] == "public, max-age=1" for r in anonymous)
+    again = s.get(public_micro.url + path, headers={"X-API-Key": api_key}, timeout=10)
+    assert again.headers["Cache-Control"] == "no-cache"  # from the micro-cache, never the anonymous entry
+    for _ in range(2):
+        resp = s.get(public_micro.url + probe("/pdt/status"), timeout=10)
+        assert_json_error(resp, 401, "missing_api_key")
+    assert s.get(public_micro.url + "/health", timeout=10).headers["X-Public-Paths"].startswith("/metrics/{strategy}")
