@@ -361,7 +361,7 @@ def locked(driver) -> dict[str, bool]:
 
 
 def test_public_view_shows_the_public_panels_at_once_and_asks_a_key_only_for_the_rest(browser, public_site, api_key,
-                                                                                       strategy, run_dir):
+                                                                                       strategy, run_dir, db):
     open_public_page(browser, public_site.url)
     wait_until(browser, lambda d: d.find_element(By.ID, "dashboard").is_displayed(), what="the dashboard, no key")
     assert not browser.find_element(By.ID, "key-panel").is_displayed()
@@ -375,7 +375,13 @@ def test_public_view_shows_the_public_panels_at_once_and_asks_a_key_only_for_the
     assert len(notes) == 2 and all("Needs an API key" in n for n in notes), notes
     assert "needs an API key" in browser.find_element(By.ID, "pdt").text
     assert not browser.find_element(By.ID, "signals").is_displayed()
-    # Nothing private was even asked for: no 401 in the console, no error line.
+    # Events that would refresh a private panel (pdt., trade.) leave it alone: nothing private is ever asked for,
+    # so no 401 in the console and no error line.
+    db.notify({"type": "pdt.trade_used", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy}})
+    db.notify({"type": "trade.executed", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy}})
+    wait_until(browser, lambda d: "trade.executed" in d.find_element(By.ID, "feed").text, what="the events")
+    time.sleep(0.5)
+    assert "needs an API key" in browser.find_element(By.ID, "pdt").text
     assert browser.find_element(By.ID, "error").text == ""
     assert problems(browser) == []
     full_page_screenshot(browser, pathlib.Path(run_dir) / "status-page-public.png")

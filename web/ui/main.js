@@ -16,8 +16,10 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   key: null,
-  // The public view (no key, ELPYFI_PUBLIC_PATHS set): the public templates from /health's X-Public-Paths.
+  // The public view (no key, ELPYFI_PUBLIC_PATHS set): the public templates from /health's X-Public-Paths, and
+  // the panels they open (the others are never requested: events that would refresh them are ignored).
   publicPaths: null,
+  openPanels: new Set(),
   stream: null,
   positions: [],
   signals: { strategy: '', action: '', before: null, history: [], rows: [] },
@@ -104,6 +106,7 @@ async function openPublicView() {
   $('change-key').hidden = false;
   $('change-key').textContent = 'Enter API key';
   const open = Object.keys(NEEDS).filter((name) => NEEDS[name].every((p) => state.publicPaths.has(p)));
+  state.openPanels = new Set(open);
   for (const name of Object.keys(NEEDS)) if (!open.includes(name)) lockPanel(name);
   refresh(...open);
   const stream = STREAMS.find((p) => state.publicPaths.has(p));
@@ -174,6 +177,7 @@ const LOADERS = {
 const jobs = {};
 function refresh(...names) {
   for (const name of names) {
+    if (!state.key && state.publicPaths && !state.openPanels.has(name)) continue; // needs a key: not asked for
     const job = (jobs[name] ??= { timer: null, running: false, again: false });
     if (job.running) job.again = true;
     else if (!job.timer) job.timer = setTimeout(() => run(name), 50);
