@@ -6,10 +6,15 @@
 local viewers = tonumber(os.getenv("BENCH_VIEWERS") or "1000")
 local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
 local key = os.getenv("BENCH_API_KEY") or ""
+-- BENCH_GREEDY=1: a few viewers (10.1.x.y) polling every BENCH_GREEDY_MS (50 ms): over the anonymous limit on
+-- purpose, so the run shows the intended 429s beside the polite crowd.
+local greedy = os.getenv("BENCH_GREEDY") == "1"
+local period = greedy and tonumber(os.getenv("BENCH_GREEDY_MS") or "50") or 1000
+local prefix = greedy and "10.1" or "10.0"
 local counter = 0
 local started = 0
 local first, per_thread = 0, 0
-local statuses = {}
+statuses = {}
 local all_threads = {}
 
 function setup(thread)
@@ -28,14 +33,14 @@ end
 -- browsers polling on their own clocks do); then one request a second per connection.
 function delay()
    started = started + 1
-   if started <= per_thread then return math.random(0, 1000) end
-   return 1000
+   if started <= per_thread then return math.random(0, period) end
+   return period
 end
 
 function request()
    local n = first + (counter % per_thread)
    counter = counter + 1
-   wrk.headers["X-Forwarded-For"] = string.format("10.0.%d.%d", math.floor(n / 250), n % 250 + 1)
+   wrk.headers["X-Forwarded-For"] = string.format("%s.%d.%d", prefix, math.floor(n / 250), n % 250 + 1)
    return wrk.format(nil)
 end
 
@@ -48,7 +53,7 @@ function done(summary, latency, requests)
    local s = {["200"] = 0, ["429"] = 0, other = 0}
    for _, t in ipairs(all_threads) do
       for _, k in ipairs({"200", "429", "other"}) do
-         s[k] = s[k] + (t:get("statuses")[k] or 0)
+         s[k] = s[k] + ((t:get("statuses") or {})[k] or 0)
       end
    end
    local e = summary.errors
