@@ -21,6 +21,18 @@ def test_a_stopped_worker_costs_at_most_the_upstream_timeout_and_one_retry(base_
                             timeout=30)
         return resp.status_code, time.monotonic() - t0
 
+    # An earlier test may have left worker 1 marked failed (nginx skips it for 10 s): wait until it serves again.
+    deadline = time.monotonic() + 15
+    while True:
+        probe_mark = logs.mark()
+        requests.get(f"{base_url}/strategies?warm={marker}", headers={"X-API-Key": api_key}, timeout=10)
+        requests.get(f"{base_url}/strategies?warm={marker}", headers={"X-API-Key": api_key}, timeout=10)
+        time.sleep(0.2)
+        if any("fcgi-1.sock" in e["upstream"] for e in logs.access_entries(probe_mark)):
+            break
+        assert time.monotonic() < deadline, "worker 1 never served again"
+        time.sleep(0.5)
+    mark = logs.mark()
     ctl("worker-freeze", "1")
     try:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -34,7 +46,7 @@ def test_a_stopped_worker_costs_at_most_the_upstream_timeout_and_one_retry(base_
     # Once worker 1 failed, nginx skipped it: nothing waited any more.
     assert max(t for _, t in later) < 1.0, later
     time.sleep(0.5)
-    entries = [e for e in logs.access_entries(mark) if marker in (e["query"] or "")]
+    entries = [e for e in logs.access_entries(mark) if f"frozen={marker}" in (e["query"] or "")]
     retried = [e for e in entries if e["upstream_status"].startswith("504, ")]
     assert retried and all("fcgi-1.sock" in e["upstream"] and e["status"] == 200 for e in retried), entries
     # The worker came back and serves again.
