@@ -17,7 +17,9 @@ public struct APIService: Sendable {
 
     /// The answer to `request`, reading through `database`. Never throws: every failure is an `APIError` answer.
     public func respond(to request: APIRequest, database: any Database) -> APIResponse {
-        var response = answer(request, database: database)
+        let match = EndpointMatch(path: request.path)
+        var response = answer(request, match, database: database)
+        response.endpointIndex = match?.index
         if request.method == "HEAD" {
             // HEAD: the GET's headers, including the length the body would have had (RFC 9110 §9.3.2).
             if response.status != 304 { response.headers.append(("Content-Length", String(response.body.count))) }
@@ -26,24 +28,25 @@ public struct APIService: Sendable {
         return response
     }
 
-    private func answer(_ request: APIRequest, database: any Database) -> APIResponse {
-        guard let route = Route(path: request.path) else { return APIResponse(error: .notFound) }
+    private func answer(_ request: APIRequest, _ match: EndpointMatch?, database: any Database) -> APIResponse {
+        guard let match else { return APIResponse(error: .notFound) }
         guard request.method == "GET" || request.method == "HEAD" else { return APIResponse(error: .methodNotAllowed) }
+        let endpoint = match.endpoint
         var access = AccessDecision.keyed
-        if route.requiresAPIKey {
-            access = policy.decide(template: route.template, header: request.apiKey)
+        if endpoint.requiresAPIKey {
+            access = policy.decide(template: endpoint.template, header: request.apiKey)
             if let refusal = access.refusal { return APIResponse(error: refusal) }
         }
-        if route == .health {
-            var response = health(database: database, ifNoneMatch: request.ifNoneMatch)
+        if endpoint.shape == .health {
+            var response = health(endpoint, database: database, ifNoneMatch: request.ifNoneMatch)
             let templates = policy.publicTemplates
             if !templates.isEmpty { response.headers.append(("X-Public-Paths", templates.joined(separator: ","))) }
             return response
         }
         do {
-            let plan = try EndpointPlan(route: route, parameters: QueryParameters(request.query))
-            let rows = try database.run(plan.query, parameters: plan.parameters)
-            var response = APIResponse.ok(body: plan.body(for: rows), ifNoneMatch: request.ifNoneMatch)
+            let parameters = try match.bind(QueryParameters(request.query))
+            let rows = try database.run(endpoint.query, parameters: parameters)
+            var response = APIResponse.ok(body: try endpoint.body(for: rows), ifNoneMatch: request.ifNoneMatch)
             if access == .anonymous { response.makePublic(maxAgeSeconds: publicCacheSeconds) }
             return response
         } catch {
@@ -52,9 +55,9 @@ public struct APIService: Sendable {
     }
 
     /// `/health` has its own body for both outcomes (not the error shape), so monitors read one format.
-    private func health(database: any Database, ifNoneMatch: String?) -> APIResponse {
+    private func health(_ endpoint: Endpoint, database: any Database, ifNoneMatch: String?) -> APIResponse {
         do {
-            _ = try database.run(Queries.health, parameters: [])
+            _ = try database.run(endpoint.query, parameters: [])
             return APIResponse.ok(body: Self.healthyBody, ifNoneMatch: ifNoneMatch)
         } catch {
             return APIResponse(status: 503, headers: [("Retry-After", "2"), ("Cache-Control", "no-store")], body: Self.unhealthyBody)

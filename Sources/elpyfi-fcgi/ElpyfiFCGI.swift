@@ -3,17 +3,16 @@ import ElpyfiRuntime
 import Glibc
 #endif
 
-/// `elpyfi-fcgi`: the REST worker (`serve`, the default) and the key generator (`keygen`).
+/// `elpyfi-fcgi`: the REST worker (`serve`, the default), the key generator (`keygen`) and the endpoint table (`routes`).
 ///
-/// The exit status is the command's: 0 after SIGTERM, 2 for bad configuration, 1 when the
-/// socket or every worker thread fails, 64 for a bad command line.
+/// The exit status is the command's (`ExitStatus`).
 @main
 enum ElpyfiFCGI {
-    /// Both subcommands; `serve` runs when none is named (`elpyfi-fcgi --listen …`).
+    /// The subcommands; `serve` runs when none is named (`elpyfi-fcgi --listen …`).
     static let commands = CommandSet(
         name: "elpyfi-fcgi",
         abstract: "Read-only REST API of the elpyfi trading engine, as a FastCGI responder behind nginx.",
-        commands: [Serve.command, Keygen.command],
+        commands: [Serve.command, Keygen.command, Routes.command],
         defaultWord: "serve"
     )
 
@@ -23,6 +22,7 @@ enum ElpyfiFCGI {
         let flags = Arguments.parseOrExit(command, arguments)
         switch command.word {
         case Keygen.command.word: Keygen.run()
+        case Routes.command.word: exit(Routes.run(flags))
         default: exit(Serve.run(flags))
         }
     }

@@ -22,7 +22,7 @@ enum Serve {
         flags: [listen, threads, envFile]
     )
 
-    /// Serves until SIGTERM; the process exit status (0 stopped, 1 socket or threads failed, 2 bad configuration).
+    /// Serves until SIGTERM; the process exit status (`ExitStatus`).
     static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "fcgi")
         var config: Config
@@ -30,19 +30,19 @@ enum Serve {
             config = try Config.load(envFile: flags.text(envFile))
         } catch {
             log.error(error.description)
-            return 2
+            return ExitStatus.badConfiguration
         }
         if let address = flags.text(listen) {
             guard ListenAddress(address) != nil else {
                 log.error("invalid --listen: must be an absolute Unix socket path or host:port")
-                return 2
+                return ExitStatus.badConfiguration
             }
             config.fastCGIListen = address
         }
         if let count = flags.integer(threads) {
             guard (1...256).contains(count) else {
                 log.error("invalid --threads: must be a whole number from 1 to 256")
-                return 2
+                return ExitStatus.badConfiguration
             }
             config.fastCGIThreads = count
         }
@@ -62,7 +62,7 @@ enum Serve {
                 ?? FastCGIListener.bind(config.fastCGIListen)
         } catch {
             log.error("\(error)")
-            return 1
+            return ExitStatus.failed
         }
 
         let pool = WorkerPool(
@@ -73,8 +73,8 @@ enum Serve {
             log: log
         )
         log.info("listening on \(config.fastCGIListen) with \(config.fastCGIThreads) threads")
-        guard pool.runUntilSignalled() else { return 1 }
+        guard pool.runUntilSignalled() else { return ExitStatus.failed }
         log.info("stopped")
-        return 0
+        return ExitStatus.stopped
     }
 }

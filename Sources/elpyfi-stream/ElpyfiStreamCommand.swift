@@ -34,7 +34,7 @@ enum ElpyfiStreamCommand {
         exit(run(Arguments.parseOrExit(command, Arguments.current)))
     }
 
-    /// Serves until SIGTERM/SIGINT; the process exit status (0 stopped, 1 bad configuration or listen address).
+    /// Serves until SIGTERM/SIGINT; the process exit status (`ExitStatus`).
     static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "stream")
         let config: Config
@@ -42,11 +42,11 @@ enum ElpyfiStreamCommand {
             config = try Config.load(envFile: flags.text(envFile))
         } catch {
             log.error("\(error)")
-            return 1
+            return ExitStatus.badConfiguration
         }
         guard case .tcp(let host, let port)? = ListenAddress(flags.text(listen) ?? config.streamListen) else {
             log.error("invalid --listen: must be host:port")
-            return 1
+            return ExitStatus.badConfiguration
         }
         let policy = AccessPolicy(config: config)
         if policy.isDevelopmentMode {
@@ -67,7 +67,7 @@ enum ElpyfiStreamCommand {
         } catch {
             log.error("cannot listen on \(host):\(port): \(error)")
             try? group.syncShutdownGracefully()
-            return 1
+            return ExitStatus.failed
         }
         hub.loop.execute { hub.started(server: server) }
 
@@ -88,6 +88,6 @@ enum ElpyfiStreamCommand {
         signals.cancel()
         try? group.syncShutdownGracefully()
         log.info("stopped")
-        return 0
+        return ExitStatus.stopped
     }
 }

@@ -135,9 +135,11 @@ private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","actio
             ("/pdt/status", "elpyfi_pdt_status", []),
             ("/strategies", "elpyfi_strategies", []),
             ("/health", "elpyfi_health", []),
+            ("/metrics/mean_rev/history?to=2024-02-29", "elpyfi_metrics_history", ["mean_rev", nil, "2024-02-29"]),
         ]
         for (uri, query, parameters) in cases {
-            let database = FakeDatabase()
+            // A history query always returns a row: its range check (here: no day in range).
+            let database = FakeDatabase(rows: query == "elpyfi_metrics_history" ? [[nil, nil, nil, nil, nil, nil, "t"]] : [])
             #expect(get(uri, database: database).status == 200)
             #expect(database.calls == [FakeDatabase.Call(query: query, parameters: parameters)], "\(uri)")
         }
@@ -278,5 +280,42 @@ private let signalBody = #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","actio
         let response = get("/health", key: nil, ifNoneMatch: ETag.of(Array(healthy.utf8)))
         #expect(response.status == 304)
         #expect(response.body.isEmpty)
+    }
+}
+
+@Suite struct MetricsHistoryTests {
+    /// A history query always returns its range check; here every day matched none.
+    private let noDays: [[String?]] = [[nil, nil, nil, nil, nil, nil, "t"]]
+
+    @Test func spanGivenByBothEndsIsCheckedBeforeTheDatabase() {
+        let database = FakeDatabase(rows: noDays)
+        let after = get("/metrics/m/history?from=2024-02-01&to=2024-01-31", database: database)
+        #expect(after.status == 400)
+        #expect(text(after.body).contains(#""code":"invalid_parameter""#) && text(after.body).contains("'from'"))
+        #expect(get("/metrics/m/history?from=2024-01-01&to=2025-01-01", database: database).status == 400)  // 367 days
+        #expect(database.calls.isEmpty)
+        #expect(get("/metrics/m/history?from=2024-01-01&to=2024-12-31", database: database).status == 200)  // 366 days
+        #expect(get("/metrics/m/history?from=2024-01-31&to=2024-01-31", database: database).status == 200)
+        #expect(database.calls.count == 2)
+    }
+
+    @Test func spanEndingTodayIsCheckedByTheDatabase() {
+        let database = FakeDatabase(rows: [[nil, nil, nil, nil, nil, nil, "f"]])
+        #expect(get("/metrics/m/history?from=2000-01-01", database: database).status == 400)
+        #expect(database.calls == [FakeDatabase.Call(query: "elpyfi_metrics_history", parameters: ["m", "2000-01-01", nil])])
+    }
+
+    @Test func badDateOrStrategyIsNamed() {
+        #expect(text(get("/metrics/m/history?from=2024-02-30", database: FakeDatabase(rows: noDays)).body).contains("'from'"))
+        #expect(text(get("/metrics/m/history?to=yesterday", database: FakeDatabase(rows: noDays)).body).contains("'to'"))
+        #expect(text(get("/metrics/a%20b/history", database: FakeDatabase(rows: noDays)).body).contains("'strategy'"))
+        #expect(get("/metrics/m/history?to=2024-01-01&to=2024-01-02", database: FakeDatabase(rows: noDays)).status == 400)
+    }
+
+    @Test func answersAreLabelledWithTheirTableEntry() {
+        #expect(get("/metrics/m/history", database: FakeDatabase(rows: noDays)).endpointIndex
+            == EndpointTable.all.firstIndex { $0.template == "/metrics/{strategy}/history" })
+        #expect(get("/positions", key: nil).endpointIndex == EndpointTable.all.firstIndex { $0.template == "/positions" })
+        #expect(get("/nope").endpointIndex == nil)
     }
 }

@@ -30,6 +30,12 @@ private func get(_ uri: String, key: String? = nil, ifNoneMatch: String? = nil, 
         }
     }
 
+    /// A new keyed endpoint must be added here too (a decision: may it ever be public?), and nothing else may be.
+    @Test func theListablePathsAreTheKeyedEndpointsAndTheStreams() {
+        let keyed = EndpointTable.all.filter(\.requiresAPIKey).map(\.template)
+        #expect(Set(PublicPaths.listable) == Set(keyed).union(["/ws", "/ws/signals", "/ws/trades"]))
+    }
+
     @Test func configReadsThePathsAndTheTTL() throws {
         let config = try Config(environment: ["ELPYFI_PUBLIC_PATHS": " /positions , ,/ws ", "ELPYFI_PUBLIC_CACHE_TTL": "5s"])
         #expect(config.publicPaths.templates == ["/positions", "/ws"])

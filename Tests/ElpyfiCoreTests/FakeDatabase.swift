@@ -3,9 +3,10 @@ import ElpyfiCore
 extension QueryRows {
     /// Rows in PostgreSQL's text format, as libpq hands them over; `nil` is SQL NULL.
     /// Like a libpq result, the bytes live in storage these rows keep alive.
-    init(texts rows: [[String?]]) {
+    /// `columns` is the width libpq reports even for no rows; by default the first row's.
+    init(texts rows: [[String?]], columns: Int? = nil) {
         let storage = TextStorage(rows.joined())
-        self.init(rowCount: rows.count, columnCount: rows.first?.count ?? 0, values: storage.values, keepingAlive: storage)
+        self.init(rowCount: rows.count, columnCount: columns ?? rows.first?.count ?? 0, values: storage.values, keepingAlive: storage)
     }
 }
 
@@ -52,7 +53,7 @@ final class FakeDatabase: Database {
     func run(_ query: Query, parameters: [String?]) throws(APIError) -> QueryRows {
         calls.append(Call(query: query.name, parameters: parameters))
         if let failure { throw failure }
-        return QueryRows(texts: rows)
+        return QueryRows(texts: rows, columns: rows.first?.count ?? query.columns.count)
     }
 }
 

@@ -10,18 +10,29 @@ private func single(_ query: String, _ name: String) -> Result<String?, APIError
     Result { () throws(APIError) in try QueryParameters(query).single(name) }
 }
 
-private func makePlan(_ route: Route, _ query: String = "") -> Result<EndpointPlan, APIError> {
-    Result { () throws(APIError) in try EndpointPlan(route: route, parameters: QueryParameters(query)) }
+/// What a request binds: the endpoint its path matched and the values for `$1...$n`.
+private struct Plan {
+    let endpoint: Endpoint
+    let parameters: [String?]
+    var query: Query { endpoint.query }
+    var shape: Endpoint.Shape { endpoint.shape }
+}
+
+private func makePlan(_ path: String, _ query: String = "") -> Result<Plan, APIError> {
+    Result { () throws(APIError) in
+        guard let match = EndpointMatch(path: path[...]) else { throw APIError.notFound }
+        return Plan(endpoint: match.endpoint, parameters: try match.bind(QueryParameters(query)))
+    }
 }
 
 /// The parameter a plan's 400 names, nil when the plan was accepted.
-private func refused(_ route: Route, _ query: String) -> String? {
-    guard case .failure(let error) = makePlan(route, query) else { return nil }
+private func refused(_ path: String, _ query: String) -> String? {
+    guard case .failure(let error) = makePlan(path, query) else { return nil }
     return rejectedParameter(error)
 }
 
-private func bound(_ route: Route, _ query: String = "") -> [String?]? {
-    try? makePlan(route, query).get().parameters
+private func bound(_ path: String, _ query: String = "") -> [String?]? {
+    try? makePlan(path, query).get().parameters
 }
 
 @Suite struct QueryParametersTests {
@@ -96,10 +107,10 @@ extension Result {
     }
 }
 
-@Suite struct ParameterRulesTests {
-    private func limit(_ text: String?) -> Int? { try? ParameterRules.limit(text) }
+@Suite struct ParameterRuleTests {
+    private func limit(_ text: String?) -> Int? { (try? ParameterRule.limit(default: 50).bind(text, name: "limit")).flatMap { $0.flatMap(Int.init) } }
     private func beforeID(_ text: String?) -> Result<Int?, APIError> {
-        Result { () throws(APIError) in try ParameterRules.beforeID(text) }
+        Result { () throws(APIError) in try ParameterRule.beforeID.bind(text, name: "before_id").flatMap(Int.init) }
     }
 
     @Test func limitDefaultsTo50() {
@@ -114,7 +125,7 @@ extension Result {
     @Test(arguments: ["0", "1001", "100000", "-1", "+5", "1e3", " 5", "5 ", "abc", "", "1.0", "5,6", "0x10",
                       "99999999999999999999", "٥"])
     func limitOutsideTheRuleIsRefusedNamingLimit(text: String) {
-        let error = thrownError { () throws(APIError) in try ParameterRules.limit(text) }
+        let error = thrownError { () throws(APIError) in try ParameterRule.limit(default: 50).bind(text, name: "limit") }
         #expect(rejectedParameter(error) == "limit")
         #expect(error?.status == 400)
     }
@@ -140,188 +151,204 @@ extension Result {
 
     @Test(arguments: ["2024-02-29", "2000-02-29", "2024-01-15", "2024-04-30", "2024-12-31", "0001-01-01", "9999-12-31"])
     func realDateIsAccepted(text: String) throws {
-        #expect(try ParameterRules.date(text) == text)
+        #expect(try ParameterRule.date.bind(text, name: "date") == text)
     }
 
     @Test(arguments: ["2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-32", "2024-01-00",
                       "2024-1-01", "2024-01-1", "24-01-01", "0000-01-01", "2024/01/01", "2024-01-01T00:00:00", "20240101",
                       " 2024-01-01", "2024-01-01 ", "+024-01-01", "2024-+1-01", "2024-01-0a", "today", "", "２０２４-01-01"])
     func invalidDateIsRefusedNamingDate(text: String) {
-        let error = thrownError { () throws(APIError) in try ParameterRules.date(text) }
+        let error = thrownError { () throws(APIError) in try ParameterRule.date.bind(text, name: "date") }
         #expect(rejectedParameter(error) == "date")
     }
 
+    @Test func dayNumbersOfConsecutiveDatesDifferByOne() {
+        let pairs = [("2024-02-28", "2024-02-29"), ("2024-02-29", "2024-03-01"), ("2023-02-28", "2023-03-01"),
+                     ("2023-12-31", "2024-01-01"), ("1999-12-31", "2000-01-01"), ("0001-01-01", "0001-01-02")]
+        for (day, next) in pairs {
+            #expect(ParameterRule.dayNumber(next)! - ParameterRule.dayNumber(day)! == 1, "\(day) → \(next)")
+        }
+        #expect(ParameterRule.dayNumber("2025-01-01")! - ParameterRule.dayNumber("2024-01-01")! == 366)
+        #expect(ParameterRule.dayNumber("2024-02-30") == nil)
+    }
+
     @Test func dateIsOptional() throws {
-        #expect(try ParameterRules.date(nil) == nil)
+        #expect(try ParameterRule.date.bind(nil, name: "date") == nil)
     }
 
     @Test(arguments: ["buy", "sell", "hold", "proposed"])
     func everySchemaActionIsAccepted(text: String) throws {
-        #expect(try ParameterRules.action(text) == text)
+        #expect(try ParameterRule.action.bind(text, name: "action") == text)
     }
 
     @Test(arguments: ["BUY", "Buy", "buy ", " buy", "b", "short", "proposed\u{0}", "", "buy,sell", "'buy' OR 1=1"])
     func otherActionIsRefusedNamingAction(text: String) {
-        let error = thrownError { () throws(APIError) in try ParameterRules.action(text) }
+        let error = thrownError { () throws(APIError) in try ParameterRule.action.bind(text, name: "action") }
         #expect(rejectedParameter(error) == "action")
     }
 
     @Test func nameOf64BytesIsAcceptedAnd65IsRefused() throws {
         let sixtyFour = String(repeating: "a", count: 64)
-        #expect(try ParameterRules.name(sixtyFour, parameter: "strategy") == sixtyFour)
-        let error = thrownError { () throws(APIError) in try ParameterRules.name(sixtyFour + "b", parameter: "strategy") }
+        #expect(try ParameterRule.name.bind(sixtyFour, name: "strategy") == sixtyFour)
+        let error = thrownError { () throws(APIError) in try ParameterRule.name.bind(sixtyFour + "b", name: "strategy") }
         #expect(rejectedParameter(error) == "strategy")
     }
 
     @Test(arguments: ["a", "AAPL", "BRK.B", "mean_reversion", "ES:CME", "spy-0dte", "A_z.0:9-", "..", "-"])
     func nameOfAllowedCharactersIsAccepted(text: String) throws {
-        #expect(try ParameterRules.name(text, parameter: "symbol") == text)
+        #expect(try ParameterRule.name.bind(text, name: "symbol") == text)
     }
 
     @Test(arguments: ["", "mean rev", "a/b", "..%2F", "a%20b", "x'; DROP TABLE signals; --", "1 OR 1=1", "a*", "a;b",
                       "a\"b", "a\\b", "a\nb", "a\u{0}b", "é", "Ａ", "😀", String(repeating: "é", count: 32), "a+b", "a,b", "<script>"])
     func nameWithIllegalCharactersIsRefusedNamingTheParameter(text: String) {
-        let error = thrownError { () throws(APIError) in try ParameterRules.name(text, parameter: "symbol") }
+        let error = thrownError { () throws(APIError) in try ParameterRule.name.bind(text, name: "symbol") }
         #expect(rejectedParameter(error) == "symbol")
     }
 
     @Test func nameLengthIsCountedInBytesNotCharacters() {
         // 22 three-byte characters: 22 characters but 66 bytes.
-        #expect(!ParameterRules.isValidName(String(repeating: "€", count: 22)))
-        #expect(ParameterRules.isValidName(String(repeating: "Z", count: 64)))
+        #expect(!ParameterRule.isValidName(String(repeating: "€", count: 22)))
+        #expect(ParameterRule.isValidName(String(repeating: "Z", count: 64)))
     }
 
     @Test func absentNameIsNil() throws {
-        #expect(try ParameterRules.name(nil, parameter: "strategy") == nil)
+        #expect(try ParameterRule.name.bind(nil, name: "strategy") == nil)
     }
 
     @Test func invalidParameterMessageNamesTheParameterButNotTheValue() {
-        let error = thrownError { () throws(APIError) in try ParameterRules.name("secret<value>", parameter: "strategy") }
+        let error = thrownError { () throws(APIError) in try ParameterRule.name.bind("secret<value>", name: "strategy") }
         #expect(error?.message.contains("'strategy'") == true)
         #expect(error?.message.contains("secret<value>") == false)
     }
 }
 
-@Suite struct EndpointPlanTests {
+@Suite struct EndpointBindingTests {
     @Test func positionsBindsStrategyThenSymbol() throws {
-        let plan = try makePlan(.positions, "symbol=AAPL&strategy=mean_rev").get()
-        #expect(plan.query.name == Queries.positions.name)
+        let plan = try makePlan("/positions", "symbol=AAPL&strategy=mean_rev").get()
+        #expect(plan.query.name == EndpointTable.positions.query.name)
         #expect(plan.parameters == ["mean_rev", "AAPL"])
         #expect(plan.shape == .array)
     }
 
     @Test func positionsWithoutFiltersBindsNulls() {
-        #expect(bound(.positions) == [nil, nil])
+        #expect(bound("/positions") == [nil, nil])
     }
 
     @Test func recentSignalsDefaultsToLimit50AndNoFilters() throws {
-        let plan = try makePlan(.recentSignals).get()
+        let plan = try makePlan("/signals/recent").get()
         #expect(plan.query.name == "elpyfi_signals_recent")
         #expect(plan.parameters == [nil, nil, nil, "50", nil])
         #expect(plan.shape == .array)
     }
 
     @Test func recentSignalsBindsStrategySymbolActionLimitBeforeIDInOrder() {
-        #expect(bound(.recentSignals, "before_id=42&limit=7&action=buy&symbol=AAPL&strategy=mean_rev")
+        #expect(bound("/signals/recent", "before_id=42&limit=7&action=buy&symbol=AAPL&strategy=mean_rev")
             == ["mean_rev", "AAPL", "buy", "7", "42"])
     }
 
     @Test func recentSignalsBindsTheNormalisedNumbers() {
-        #expect(bound(.recentSignals, "limit=005&before_id=0009223372036854775807") == [nil, nil, nil, "5", "9223372036854775807"])
+        #expect(bound("/signals/recent", "limit=005&before_id=0009223372036854775807") == [nil, nil, nil, "5", "9223372036854775807"])
     }
 
     @Test func proposedSignalsTakesTheSameParametersFromItsOwnQuery() throws {
-        let plan = try makePlan(.proposedSignals, "strategy=ai&limit=10&before_id=3").get()
+        let plan = try makePlan("/signals/proposed", "strategy=ai&limit=10&before_id=3").get()
         #expect(plan.query.name == "elpyfi_signals_proposed")
         #expect(plan.query.sql.contains("pending_ai_proposals"))
         #expect(plan.parameters == ["ai", nil, nil, "10", "3"])
     }
 
     @Test func metricsBindsThePathStrategyAndTheDate() throws {
-        let today = try makePlan(.metrics(strategySegment: "mean_rev")).get()
+        let today = try makePlan("/metrics/mean_rev").get()
         #expect(today.query.name == "elpyfi_metrics")
         #expect(today.parameters == ["mean_rev", nil])
         #expect(today.shape == .firstOrEmptyObject)
-        #expect(bound(.metrics(strategySegment: "mean_rev"), "date=2024-02-29") == ["mean_rev", "2024-02-29"])
+        #expect(bound("/metrics/mean_rev", "date=2024-02-29") == ["mean_rev", "2024-02-29"])
     }
 
     @Test func metricsIgnoresAStrategyQueryParameter() {
-        #expect(bound(.metrics(strategySegment: "path"), "strategy=query") == ["path", nil])
+        #expect(bound("/metrics/path", "strategy=query") == ["path", nil])
     }
 
     @Test func pdtStatusAndStrategiesBindNothing() throws {
-        let pdt = try makePlan(.pdtStatus, "limit=abc&strategy=%ZZ").get()
+        let pdt = try makePlan("/pdt/status", "limit=abc&strategy=%ZZ").get()
         #expect(pdt.query.name == "elpyfi_pdt_status")
         #expect(pdt.parameters.isEmpty)
         #expect(pdt.shape == .firstOrEmptyObject)
-        let strategies = try makePlan(.strategies, "limit=0").get()
+        let strategies = try makePlan("/strategies", "limit=0").get()
         #expect(strategies.query.name == "elpyfi_strategies")
         #expect(strategies.parameters.isEmpty)
         #expect(strategies.shape == .array)
     }
 
     @Test func unknownParametersAreIgnored() {
-        #expect(bound(.recentSignals, "foo=bar&api_key=x&page=2&offset=-1&LIMIT=abc") == [nil, nil, nil, "50", nil])
-        #expect(bound(.positions, "limit=abc&action=nope&before_id=0") == [nil, nil])
+        #expect(bound("/signals/recent", "foo=bar&api_key=x&page=2&offset=-1&LIMIT=abc") == [nil, nil, nil, "50", nil])
+        #expect(bound("/positions", "limit=abc&action=nope&before_id=0") == [nil, nil])
     }
 
     @Test func percentEncodedFilterIsDecodedBeforeValidation() {
-        #expect(bound(.positions, "strategy=mean%5Frev") == ["mean_rev", nil])
-        #expect(refused(.positions, "strategy=mean+rev") == "strategy")
+        #expect(bound("/positions", "strategy=mean%5Frev") == ["mean_rev", nil])
+        #expect(refused("/positions", "strategy=mean+rev") == "strategy")
     }
 
-    static let badParameters: [(Route, String, String)] = [
-        (.recentSignals, "limit=abc", "limit"), (.recentSignals, "limit=0", "limit"), (.recentSignals, "limit=100000", "limit"),
-        (.recentSignals, "limit=", "limit"), (.recentSignals, "limit=5&limit=5", "limit"), (.recentSignals, "limit=+5", "limit"),
-        (.recentSignals, "limit=%2B5", "limit"), (.recentSignals, "before_id=0", "before_id"),
-        (.recentSignals, "before_id=9223372036854775808", "before_id"), (.recentSignals, "action=BUY", "action"),
-        (.recentSignals, "symbol=" + String(repeating: "A", count: 65), "symbol"), (.recentSignals, "strategy=a%2Fb", "strategy"),
-        (.proposedSignals, "limit=1001", "limit"), (.proposedSignals, "before_id=-1", "before_id"),
-        (.proposedSignals, "action=sell%00", "action"), (.positions, "symbol=AAPL;DROP", "symbol"), (.positions, "strategy=", "strategy"),
-        (.metrics(strategySegment: "..%2F"), "", "strategy"), (.metrics(strategySegment: "mean%5Frev"), "", "strategy"),
-        (.metrics(strategySegment: "ok"), "date=2023-02-29", "date"), (.metrics(strategySegment: "ok"), "date=2024-1-01", "date"),
-        (.metrics(strategySegment: "ok"), "date=2024-01-01&date=2024-01-02", "date"),
+    static let badParameters: [(String, String, String)] = [
+        ("/signals/recent", "limit=abc", "limit"), ("/signals/recent", "limit=0", "limit"), ("/signals/recent", "limit=100000", "limit"),
+        ("/signals/recent", "limit=", "limit"), ("/signals/recent", "limit=5&limit=5", "limit"), ("/signals/recent", "limit=+5", "limit"),
+        ("/signals/recent", "limit=%2B5", "limit"), ("/signals/recent", "before_id=0", "before_id"),
+        ("/signals/recent", "before_id=9223372036854775808", "before_id"), ("/signals/recent", "action=BUY", "action"),
+        ("/signals/recent", "symbol=" + String(repeating: "A", count: 65), "symbol"), ("/signals/recent", "strategy=a%2Fb", "strategy"),
+        ("/signals/proposed", "limit=1001", "limit"), ("/signals/proposed", "before_id=-1", "before_id"),
+        ("/signals/proposed", "action=sell%00", "action"), ("/positions", "symbol=AAPL;DROP", "symbol"), ("/positions", "strategy=", "strategy"),
+        ("/metrics/..%2F", "", "strategy"), ("/metrics/mean%5Frev", "", "strategy"),
+        ("/metrics/ok", "date=2023-02-29", "date"), ("/metrics/ok", "date=2024-1-01", "date"),
+        ("/metrics/ok", "date=2024-01-01&date=2024-01-02", "date"),
     ]
 
     @Test(arguments: badParameters)
-    func badParameterIsA400NamingIt(route: Route, query: String, parameter: String) {
-        #expect(refused(route, query) == parameter)
+    func badParameterIsA400NamingIt(path: String, query: String, parameter: String) {
+        #expect(refused(path, query) == parameter)
     }
 
     @Test func firstBadParameterInBindingOrderIsNamed() {
-        #expect(refused(.recentSignals, "before_id=0&limit=0&action=x&symbol=%20&strategy=%20") == "strategy")
-        #expect(refused(.recentSignals, "before_id=0&limit=0&action=x&symbol=%20") == "symbol")
-        #expect(refused(.recentSignals, "before_id=0&limit=0&action=x") == "action")
-        #expect(refused(.recentSignals, "before_id=0&limit=0") == "limit")
-        #expect(refused(.positions, "symbol=%20&strategy=%20") == "strategy")
-        #expect(refused(.metrics(strategySegment: "a%20b"), "date=nope") == "strategy")
+        #expect(refused("/signals/recent", "before_id=0&limit=0&action=x&symbol=%20&strategy=%20") == "strategy")
+        #expect(refused("/signals/recent", "before_id=0&limit=0&action=x&symbol=%20") == "symbol")
+        #expect(refused("/signals/recent", "before_id=0&limit=0&action=x") == "action")
+        #expect(refused("/signals/recent", "before_id=0&limit=0") == "limit")
+        #expect(refused("/positions", "symbol=%20&strategy=%20") == "strategy")
+        #expect(refused("/metrics/a%20b", "date=nope") == "strategy")
     }
 
-    @Test func everyPlanBindsExactlyThePlaceholdersItsSQLUses() throws {
-        let routes: [Route] = [.health, .positions, .recentSignals, .proposedSignals, .metrics(strategySegment: "x"), .pdtStatus, .strategies]
-        for route in routes {
-            let plan = try makePlan(route).get()
-            let count = plan.parameters.count
+    @Test func everyEndpointBindsExactlyThePlaceholdersItsSQLUses() {
+        for endpoint in EndpointTable.all {
+            let count = endpoint.parameters.count
             for n in stride(from: 1, through: count, by: 1) {
-                #expect(plan.query.sql.contains("$\(n)::"), "\(plan.query.name) does not use $\(n)")
+                #expect(endpoint.query.sql.contains("$\(n)::"), "\(endpoint.query.name) does not use $\(n)")
             }
-            #expect(!plan.query.sql.contains("$\(count + 1)"), "\(plan.query.name) uses more than \(count) parameters")
+            #expect(!endpoint.query.sql.contains("$\(count + 1)"), "\(endpoint.query.name) uses more than \(count) parameters")
+        }
+    }
+
+    @Test func everyPathParameterOfATemplateIsBoundOnce() {
+        for endpoint in EndpointTable.all {
+            let fromTemplate = endpoint.template.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+            #expect(endpoint.parameters.filter { $0.location == .path }.map(\.name) == fromTemplate, "\(endpoint.template)")
         }
     }
 
     @Test func everyStatementHasItsOwnName() {
-        let names = Queries.all.map(\.name)
+        let names = EndpointTable.all.map(\.query.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 7)
+        #expect(names.count == 8)
     }
 
     @Test func columnsAreTheContractFieldsInOrder() {
-        #expect(Queries.positions.columns.map(\.name) == ["symbol", "quantity", "entry_price", "current_price", "unrealized_pl", "strategy"])
-        #expect(Queries.recentSignals.columns.map(\.name) == ["id", "strategy", "symbol", "action", "confidence", "timestamp", "metadata"])
-        #expect(Queries.proposedSignals.columns.map(\.name) == Queries.recentSignals.columns.map(\.name))
-        #expect(Queries.metrics.columns.map(\.name)
-            == ["strategy", "date", "total_trades", "win_rate", "profit_loss", "sharpe_ratio", "max_drawdown"])
-        #expect(Queries.pdtStatus.columns.map(\.name) == ["week_start", "trades_used", "trades_remaining"])
-        #expect(Queries.strategies.columns.map(\.name) == ["name", "active", "description"])
+        let fields = { (endpoint: Endpoint) in endpoint.query.columns.map(\.name) }
+        #expect(fields(EndpointTable.positions) == ["symbol", "quantity", "entry_price", "current_price", "unrealized_pl", "strategy"])
+        #expect(fields(EndpointTable.recentSignals) == ["id", "strategy", "symbol", "action", "confidence", "timestamp", "metadata"])
+        #expect(fields(EndpointTable.proposedSignals) == fields(EndpointTable.recentSignals))
+        #expect(fields(EndpointTable.metrics) == ["strategy", "date", "total_trades", "win_rate", "profit_loss", "sharpe_ratio", "max_drawdown"])
+        #expect(fields(EndpointTable.metricsHistory) == ["date", "total_trades", "win_rate", "profit_loss", "sharpe_ratio", "max_drawdown"])
+        #expect(fields(EndpointTable.pdtStatus) == ["week_start", "trades_used", "trades_remaining"])
+        #expect(fields(EndpointTable.strategies) == ["name", "active", "description"])
     }
 }

@@ -17,51 +17,51 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
 
 @Suite struct RowEncoderTests {
     @Test func signalRowIsWrittenExactly() {
-        #expect(array([signal(timestamp: "2024-01-15 10:31:00.5")], Queries.recentSignals)
+        #expect(array([signal(timestamp: "2024-01-15 10:31:00.5")], EndpointTable.recentSignals.query)
             == #"[{"id":7,"strategy":"mean_rev","symbol":"AAPL","action":"buy","confidence":0.85,"timestamp":"2024-01-15T10:31:00.5Z","metadata":{"reason": "breakout"}}]"#)
     }
 
     @Test func rowsAreSeparatedByCommasInOrder() {
-        #expect(array([signal(id: "2", metadata: "{}"), signal(id: "1", metadata: "{}")], Queries.recentSignals)
+        #expect(array([signal(id: "2", metadata: "{}"), signal(id: "1", metadata: "{}")], EndpointTable.recentSignals.query)
             == #"[{"id":2,"strategy":"mean_rev","symbol":"AAPL","action":"buy","confidence":0.85,"timestamp":"2024-01-15T10:31:00Z","metadata":{}},{"id":1,"strategy":"mean_rev","symbol":"AAPL","action":"buy","confidence":0.85,"timestamp":"2024-01-15T10:31:00Z","metadata":{}}]"#)
     }
 
     @Test func numericKeepsExactlyTheStoredDigits() {
-        #expect(array([["AAPL", "100", "150.250", "150.25", "-0.0000001", "mean_rev"]], Queries.positions)
+        #expect(array([["AAPL", "100", "150.250", "150.25", "-0.0000001", "mean_rev"]], EndpointTable.positions.query)
             == #"[{"symbol":"AAPL","quantity":100,"entry_price":150.250,"current_price":150.25,"unrealized_pl":-0.0000001,"strategy":"mean_rev"}]"#)
     }
 
     @Test func numericNaNAndInfinityAreNull() {
-        #expect(array([["AAPL", "NaN", "Infinity", "-Infinity", "1e+100", "mean_rev"]], Queries.positions)
+        #expect(array([["AAPL", "NaN", "Infinity", "-Infinity", "1e+100", "mean_rev"]], EndpointTable.positions.query)
             == #"[{"symbol":"AAPL","quantity":null,"entry_price":null,"current_price":null,"unrealized_pl":1e+100,"strategy":"mean_rev"}]"#)
     }
 
     @Test func doubleNaNIsNull() {
-        #expect(array([signal(confidence: "NaN", metadata: nil)], Queries.recentSignals).contains(#""confidence":null,"#))
+        #expect(array([signal(confidence: "NaN", metadata: nil)], EndpointTable.recentSignals.query).contains(#""confidence":null,"#))
     }
 
     @Test func nullMetadataIsAnEmptyObject() {
-        #expect(array([signal(metadata: nil)], Queries.recentSignals).hasSuffix(#""metadata":{}}]"#))
+        #expect(array([signal(metadata: nil)], EndpointTable.recentSignals.query).hasSuffix(#""metadata":{}}]"#))
     }
 
     @Test(arguments: ["[1, 2, 3]", "\"just a string\"", "42", "true", "null", #"{"nested": {"a": [1, {"b": "c"}]}}"#])
     func nonObjectMetadataIsWrittenAsStored(metadata: String) {
-        #expect(array([signal(metadata: metadata)], Queries.recentSignals).hasSuffix(#""metadata":\#(metadata)}]"#))
+        #expect(array([signal(metadata: metadata)], EndpointTable.recentSignals.query).hasSuffix(#""metadata":\#(metadata)}]"#))
     }
 
     @Test func nullInAnotherColumnIsNull() {
-        #expect(array([["momentum", "t", nil]], Queries.strategies) == #"[{"name":"momentum","active":true,"description":null}]"#)
-        #expect(array([signal(confidence: nil, timestamp: nil)], Queries.recentSignals)
+        #expect(array([["momentum", "t", nil]], EndpointTable.strategies.query) == #"[{"name":"momentum","active":true,"description":null}]"#)
+        #expect(array([signal(confidence: nil, timestamp: nil)], EndpointTable.recentSignals.query)
             .contains(#""confidence":null,"timestamp":null,"#))
     }
 
     @Test func booleansAreTrueAndFalse() {
-        #expect(array([["a", "t", "x"], ["b", "f", "y"]], Queries.strategies)
+        #expect(array([["a", "t", "x"], ["b", "f", "y"]], EndpointTable.strategies.query)
             == #"[{"name":"a","active":true,"description":"x"},{"name":"b","active":false,"description":"y"}]"#)
     }
 
     @Test func textIsEscaped() {
-        #expect(array([["q\"uote", "t", "line1\nline2\\ \u{1}tab\tcafé 📈"]], Queries.strategies)
+        #expect(array([["q\"uote", "t", "line1\nline2\\ \u{1}tab\tcafé 📈"]], EndpointTable.strategies.query)
             == #"[{"name":"q\"uote","active":true,"description":"line1\nline2\\ \u0001tab\tcafé 📈"}]"#)
     }
 
@@ -77,38 +77,58 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
             expected.key("description"); expected.string(description)
             expected.endObject()
             expected.endArray()
-            #expect(array([["n", "f", description]], Queries.strategies) == text(expected.bytes))
+            #expect(array([["n", "f", description]], EndpointTable.strategies.query) == text(expected.bytes))
         }
     }
 
     @Test func timestampWithoutRFC3339FormIsNull() {
-        #expect(array([signal(timestamp: "infinity")], Queries.recentSignals).contains(#""timestamp":null,"#))
-        #expect(array([signal(timestamp: "0044-03-15 12:00:00 BC")], Queries.recentSignals).contains(#""timestamp":null,"#))
+        #expect(array([signal(timestamp: "infinity")], EndpointTable.recentSignals.query).contains(#""timestamp":null,"#))
+        #expect(array([signal(timestamp: "0044-03-15 12:00:00 BC")], EndpointTable.recentSignals.query).contains(#""timestamp":null,"#))
     }
 
     @Test func metricsRowIsOneObjectWithItsDate() {
         let row: [String?] = ["mean_rev", "2024-01-15", "12", "0.583", "1250.50", nil, "-0.12"]
-        #expect(first([row], Queries.metrics)
+        #expect(first([row], EndpointTable.metrics.query)
             == #"{"strategy":"mean_rev","date":"2024-01-15","total_trades":12,"win_rate":0.583,"profit_loss":1250.50,"sharpe_ratio":null,"max_drawdown":-0.12}"#)
     }
 
     @Test func firstOrEmptyObjectWritesOnlyTheFirstRow() {
-        #expect(first([["2024-01-15", "1", "2"], ["2024-01-08", "3", "0"]], Queries.pdtStatus)
+        #expect(first([["2024-01-15", "1", "2"], ["2024-01-08", "3", "0"]], EndpointTable.pdtStatus.query)
             == #"{"week_start":"2024-01-15","trades_used":1,"trades_remaining":2}"#)
     }
 
     @Test func emptyResultIsAnEmptyArrayOrObject() {
-        #expect(array([], Queries.positions) == "[]")
-        #expect(first([], Queries.metrics) == "{}")
+        #expect(array([], EndpointTable.positions.query) == "[]")
+        #expect(first([], EndpointTable.metrics.query) == "{}")
     }
 
-    @Test func planBodyUsesTheRouteShape() throws {
-        let metrics = try EndpointPlan(route: .metrics(strategySegment: "x"), parameters: QueryParameters(""))
-        #expect(text(metrics.body(for: QueryRows(texts: []))) == "{}")
-        let signals = try EndpointPlan(route: .recentSignals, parameters: QueryParameters(""))
-        #expect(text(signals.body(for: QueryRows(texts: []))) == "[]")
-        let pdt = try EndpointPlan(route: .pdtStatus, parameters: QueryParameters(""))
-        #expect(text(pdt.body(for: QueryRows(texts: [["2024-01-15", "0", "3"]])))
+    @Test func bodyUsesTheEndpointShape() throws {
+        #expect(try text(EndpointTable.metrics.body(for: QueryRows(texts: [], columns: 7))) == "{}")
+        #expect(try text(EndpointTable.recentSignals.body(for: QueryRows(texts: [], columns: 7))) == "[]")
+        #expect(try text(EndpointTable.pdtStatus.body(for: QueryRows(texts: [["2024-01-15", "0", "3"]])))
             == #"{"week_start":"2024-01-15","trades_used":0,"trades_remaining":3}"#)
+    }
+
+    @Test func resultWithOtherColumnsThanTheQueryFailsThatRequestAsDatabaseUnavailable() {
+        let tooFew = thrownError { () throws(APIError) in try EndpointTable.positions.body(for: QueryRows(texts: [["AAPL", "1"]])) }
+        #expect(tooFew == .databaseUnavailable)
+        let tooMany = thrownError { () throws(APIError) in try EndpointTable.strategies.body(for: QueryRows(texts: [["a", "t", "x", "extra"]])) }
+        #expect(tooMany == .databaseUnavailable)
+    }
+
+    @Test func historyRowsAreWrittenWithoutTheirRangeColumn() throws {
+        let rows: [[String?]] = [["2024-01-01", "3", "0.5", "10.25", nil, "-1.5", "t"], ["2024-01-02", "1", "1", "-2", "0.1", "0", "t"]]
+        #expect(try text(EndpointTable.metricsHistory.body(for: QueryRows(texts: rows))) == #"[{"date":"2024-01-01","total_trades":3,"win_rate":0.5,"profit_loss":10.25,"sharpe_ratio":null,"max_drawdown":-1.5},{"date":"2024-01-02","total_trades":1,"win_rate":1,"profit_loss":-2,"sharpe_ratio":0.1,"max_drawdown":0}]"#)
+    }
+
+    @Test func historyWithNoDayInRangeIsAnEmptyArray() throws {
+        let noDays: [[String?]] = [[nil, nil, nil, nil, nil, nil, "t"]]
+        #expect(try text(EndpointTable.metricsHistory.body(for: QueryRows(texts: noDays))) == "[]")
+    }
+
+    @Test func historyOutOfRangeIsA400NamingFrom() {
+        let outOfRange: [[String?]] = [[nil, nil, nil, nil, nil, nil, "f"]]
+        let error = thrownError { () throws(APIError) in try EndpointTable.metricsHistory.body(for: QueryRows(texts: outOfRange)) }
+        #expect(rejectedParameter(error) == "from")
     }
 }

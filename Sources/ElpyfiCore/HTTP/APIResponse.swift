@@ -8,6 +8,9 @@ public struct APIResponse: Sendable, Equatable {
     public var contentType: String?
     /// The body bytes (empty for HEAD and 304).
     public var body: [UInt8]
+    /// Which entry of `EndpointTable.all` answered; nil when the path matched none. Not part of the answer
+    /// on the wire: it labels per-endpoint counters without a string per request.
+    public var endpointIndex: Int?
 
     /// A JSON answer unless `contentType` says otherwise.
     public init(status: Int, headers: [(String, String)] = [], contentType: String? = "application/json", body: [UInt8] = []) {

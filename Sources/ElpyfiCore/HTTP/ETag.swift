@@ -16,12 +16,7 @@ public enum ETag {
                 hash = hash &* 0x0000_0100_0000_01b3
             }
         }
-        var digits = [UInt8](repeating: 0, count: 16)
-        for index in 0..<16 {
-            let nibble = UInt8((hash >> UInt64(60 - 4 * index)) & 0xF)
-            digits[index] = nibble < 10 ? nibble + 48 : nibble + 87
-        }
-        return "\"" + String(decoding: digits, as: UTF8.self) + "\""
+        return "\"" + Hex.encode(withUnsafeBytes(of: hash.bigEndian, Array.init)) + "\""
     }
 
     /// True when an `If-None-Match` value matches `etag`: `*`, or a comma-separated

@@ -31,8 +31,6 @@ enum JSONEscape {
     static func sequence(_ byte: UInt8) -> [UInt8] {
         if let letter = shortLetter(byte) { return [UInt8(ascii: "\\"), letter] }
         return [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                hexDigit(byte >> 4), hexDigit(byte & 0xF)]
+                Hex.digit(byte >> 4), Hex.digit(byte & 0xF)]
     }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 }

@@ -34,14 +34,7 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
-    /// A member whose `"name":` bytes were prepared once (`JSONWriter.memberPrefix`); the next value is its value.
-    public mutating func key(prepared quotedNameAndColon: [UInt8]) {
-        separate()
-        bytes.append(contentsOf: quotedNameAndColon)
-        afterKey = true
-    }
-
-    /// `"name":` as bytes, for `key(prepared:)`.
+    /// `"name":` as bytes, prepared once per column (`ColumnLayout`).
     public static func memberPrefix(_ name: String) -> [UInt8] {
         var writer = JSONWriter(capacity: name.utf8.count + 3)
         writer.beginObject()
@@ -56,12 +49,6 @@ public struct JSONWriter: Sendable {
         value.withUTF8 { appendQuoted($0) }
     }
 
-    /// A JSON string from UTF-8 bytes (e.g. straight from libpq).
-    public mutating func string(utf8 value: UnsafeBufferPointer<UInt8>) {
-        separate()
-        appendQuoted(value)
-    }
-
     /// `null`.
     public mutating func null() { raw(JSONWriter.nullBytes) }
     /// `true` / `false`.
@@ -72,11 +59,6 @@ public struct JSONWriter: Sendable {
     /// Bytes that are already valid JSON (a number's text, stored `jsonb`); the caller vouches for them.
     public mutating func raw<C: Collection>(_ json: C) where C.Element == UInt8 {
         separate()
-        bytes.append(contentsOf: json)
-    }
-
-    /// More bytes of the value just started (no separator): for values written in pieces.
-    public mutating func appendUnseparated<C: Collection>(_ json: C) where C.Element == UInt8 {
         bytes.append(contentsOf: json)
     }
 

@@ -30,7 +30,7 @@ public struct Query: Sendable {
     /// Each column's `"name":` bytes and kind, laid out once here for the row encoder.
     public let layout: ColumnLayout
 
-    /// A statement; `name` must be unique among `Queries.all`.
+    /// A statement; `name` must be unique among `EndpointTable.all`'s queries.
     public init(name: String, sql: String, columns: [(name: String, kind: ColumnKind)]) {
         self.name = name
         self.sql = sql
@@ -58,6 +58,11 @@ public struct QueryRows {
         self.columnCount = columnCount
         self.values = values
         self.owner = owner
+    }
+
+    /// One value's bytes, copied (nil is SQL NULL): for the odd check, not the encoder's loop.
+    func value(row: Int, column: Int) -> [UInt8]? {
+        withValues { values in values[row * columnCount + column].map(Array.init) }
     }
 
     /// The values, borrowed for the duration of `body`.

@@ -21,14 +21,14 @@ public enum RowEncoder {
     private static func encode(_ rows: QueryRows, rowsToWrite: Int, asArray: Bool, query: Query) -> [UInt8] {
         query.layout.withColumns { columns in
             rows.withValues { values in
-                precondition(rowsToWrite == 0 || rows.columnCount == columns.count, "\(query.name): result columns do not match the query's")
                 let valueCount = rowsToWrite * columns.count
+                let stride = rows.columnCount  // ≥ columns.count: SQL may select a trailing check column (Endpoint.body)
                 // Pass one: each value's encoded length (negative: written as `null`), and the total.
                 var size = (asArray ? 2 + max(0, rowsToWrite - 1) : 0) + rowsToWrite * (2 + max(0, columns.count - 1))
                 let lengths = [Int](unsafeUninitializedCapacity: valueCount) { lengths, count in
                     for index in 0..<valueCount {
                         let column = index % columns.count
-                        let length = encodedLength(values[index], kind: columns.kinds[column])
+                        let length = encodedLength(values[index / columns.count * stride + column], kind: columns.kinds[column])
                         lengths[index] = length
                         size += columns.prefix(column).count + abs(length)
                     }
@@ -45,7 +45,7 @@ public enum RowEncoder {
                             let index = row * columns.count + column
                             if column > 0 { out.put(UInt8(ascii: ",")) }
                             out.put(columns.prefix(column))
-                            write(values[index], kind: columns.kinds[column], length: lengths[index], into: &out)
+                            write(values[row * stride + column], kind: columns.kinds[column], length: lengths[index], into: &out)
                         }
                         out.put(UInt8(ascii: "}"))
                     }

@@ -8,10 +8,6 @@ import Darwin
 /// stderr and exit 64. Everything it decides with is pure and unit-tested
 /// (`CommandSpec.parse`, `CommandSet.select`, `HelpText`); this only prints and exits.
 public enum Arguments {
-    /// `EX_USAGE` from sysexits.h: what swift-argument-parser exited with, kept so that
-    /// scripts and supervisors see the same status as before.
-    public static let usageExitStatus: Int32 = 64
-
     /// This process's arguments, without the program name.
     public static var current: [String] { Array(CommandLine.arguments.dropFirst()) }
 
@@ -50,6 +46,6 @@ public enum Arguments {
     private static func exitWithUsageError(_ text: String) -> Never {
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-        exit(usageExitStatus)
+        exit(ExitStatus.usage)
     }
 }

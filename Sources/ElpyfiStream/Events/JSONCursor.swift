@@ -1,3 +1,5 @@
+import ElpyfiCore
+
 /// One member of an object the scanner was asked to record.
 struct JSONMember {
     enum Kind: Equatable { case string, other }
@@ -118,29 +120,10 @@ struct JSONCursor {
         index += count
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    /// A number, by the grammar `JSONNumber` holds.
     private mutating func number() throws(Invalid) {
-        if peek == UInt8(ascii: "-") { index += 1 }
-        guard let first = peek, isDigit(first) else { throw Invalid() }
-        index += 1
-        if first != UInt8(ascii: "0") { skipDigits() }
-        if peek == UInt8(ascii: ".") {
-            index += 1
-            guard let digit = peek, isDigit(digit) else { throw Invalid() }
-            skipDigits()
-        }
-        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-            index += 1
-            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-            guard let digit = peek, isDigit(digit) else { throw Invalid() }
-            skipDigits()
-        }
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    private mutating func skipDigits() {
-        while let byte = peek, isDigit(byte) { index += 1 }
+        guard let end = JSONNumber.end(of: bytes, from: index) else { throw Invalid() }
+        index = end
     }
 
     /// Validates a string (escapes, control characters, UTF-8); returns its decoded text when asked.

@@ -87,7 +87,7 @@ public struct UpgradeGate: Sendable {
     /// or unknown is, to the client, simply not the current epoch: `stream.gap` too, not 400 — the
     /// registry compares it with the current epoch and nothing else.
     static func subscription(kind: StreamKind, _ parameters: QueryParameters) throws(APIError) -> Subscription {
-        let strategy = try ParameterRules.name(parameters.single("strategy"), parameter: "strategy")
+        let strategy = try ParameterRule.name.bind(parameters.single("strategy"), name: "strategy")
         let sinceText = try parameters.single("since")
         let epochText = try epochParameter(parameters)
         var resume: Subscription.ResumePoint?

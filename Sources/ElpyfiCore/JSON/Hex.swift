@@ -1,14 +1,16 @@
-/// Lower-case hexadecimal, for key digests and ETags.
+/// Lower-case hexadecimal: key digests, ETags, epoch ids and JSON's `\u00XX` escapes all use this one.
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lower-case digit of a value 0...15.
+    @inline(__always)
+    public static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
     /// `bytes` as lower-case hex.
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0F))
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -1,0 +1,28 @@
+/// The table as other tools read it: nginx's route map is rendered from `nginxRouteMap`, and the test
+/// that holds `openapi.yaml` to the table reads `json` (both through `elpyfi-fcgi routes`).
+extension EndpointTable {
+    /// One `map` line per endpoint for `nginx/snippets/routes-map.conf` (`"~^/metrics/[^/]+/history " k;`):
+    /// the raw path, then a space, as that map's input has it; `{name}` matches one non-empty segment.
+    public static var nginxRouteMap: String {
+        all.map { endpoint in
+            let pattern = endpoint.segments.map { segment in
+                segment.map { $0.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? String($0) : "\\" + String($0) }.joined() }
+                    ?? "[^/]+"
+            }
+            return "    \"~^/\(pattern.joined(separator: "/")) \" k;"
+        }.joined(separator: "\n")
+    }
+
+    /// `[{"path", "api_key", "parameters": [{"name", "in"}], "fields"}]` in table order. Written by interpolation:
+    /// every string here is a constant of this table made of `[A-Za-z0-9_/{}.-]`, which JSON needs no escape for
+    /// (a unit test holds the table to that).
+    public static var json: String {
+        let entries = all.map { endpoint in
+            let parameters = endpoint.parameters.map { #"{"name":"\#($0.name)","in":"\#($0.location.rawValue)"}"# }
+            let fields = endpoint.shape == .health ? [] : endpoint.query.columns.map { #""\#($0.name)""# }
+            return #"{"path":"\#(endpoint.template)","api_key":\#(endpoint.requiresAPIKey),"#
+                + #""parameters":[\#(parameters.joined(separator: ","))],"fields":[\#(fields.joined(separator: ","))]}"#
+        }
+        return "[" + entries.joined(separator: ",") + "]"
+    }
+}
