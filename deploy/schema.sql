@@ -1,4 +1,4 @@
--- elpyfi-api: the trading engine's tables as API.md describes them, plus the two roles the API needs.
+-- elpyfi-api: the trading engine's tables as docs/CONTRACT.md describes them, plus the two roles the API needs.
 --
 -- The engine owns these tables in production; this file recreates them for dev-up, deploy/test and new installs.
 -- Run it as a superuser (or a role with CREATEROLE) connected to the `elpyfi` database:

@@ -1,5 +1,5 @@
 /// The whole REST pipeline for one request, with no transport and no C:
-/// route → method → API key → parameters → database (API.md "Order of checks").
+/// route → method → API key → parameters → database (docs/CONTRACT.md "Order of checks").
 public struct APIService: Sendable {
     private let policy: AccessPolicy
     private let publicCacheSeconds: Int

@@ -71,12 +71,12 @@ public final class PostgresConnection: @unchecked Sendable {
     public func connect() throws(PostgresError) {
         if isConnected { return }
         disconnect()
-        let keywords = ["dbname", "connect_timeout", "options", "application_name", "keepalives", "keepalives_idle",
+        let keywords: [String?] = ["dbname", "connect_timeout", "options", "application_name", "keepalives", "keepalives_idle",
                         "keepalives_interval", "keepalives_count"]
-        let values = [settings.url, String(settings.connectTimeoutSeconds), settings.optionsValue, settings.applicationName,
+        let values: [String?] = [settings.url, String(settings.connectTimeoutSeconds), settings.optionsValue, settings.applicationName,
                       "1", "10", "5", "3"]
-        let connection = withCStringArray(keywords) { keywordPointers in
-            withCStringArray(values) { valuePointers in
+        let connection = withCStrings(keywords + [nil]) { keywordPointers in
+            withCStrings(values + [nil]) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
             }
         }
@@ -128,7 +128,7 @@ public final class PostgresConnection: @unchecked Sendable {
             _ = try checked(PQprepare(handle, name, sql, 0, nil), on: handle)
             prepared.insert(name)
         }
-        let raw = withOptionalCStringArray(parameters) { pointers in
+        let raw = withCStrings(parameters) { pointers in
             PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
         }
         return try checked(raw, on: handle)
@@ -159,15 +159,9 @@ extension String {
     }
 }
 
-/// Calls `body` with a NULL-terminated array of C strings that live for the call.
-func withCStringArray<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    let duplicates = strings.map { strdup($0) }
-    defer { duplicates.forEach { free($0) } }
-    return body(duplicates.map { UnsafePointer($0) } + [nil])
-}
-
-/// Calls `body` with C strings for libpq parameters (nil stays SQL NULL).
-func withOptionalCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+/// Calls `body` with C strings that live for the call; a nil entry stays NULL (an SQL NULL parameter, or the
+/// terminator of libpq's keyword/value arrays).
+func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let duplicates = strings.map { $0.map { strdup($0) } ?? nil }
     defer { duplicates.forEach { free($0) } }
     return body(duplicates.map { UnsafePointer($0) })

@@ -13,7 +13,7 @@ import Darwin
 /// (so the thread notices shutdown), `drainNotifications` never blocks.
 /// Not thread-safe; `@unchecked Sendable` only so that thread can be handed it.
 public final class PostgresListener: @unchecked Sendable {
-    /// The channel the engine publishes on (API.md). A constant: nothing from outside reaches the SQL.
+    /// The channel the engine publishes on (docs/CONTRACT.md). A constant: nothing from outside reaches the SQL.
     public static let channel = "trading_events"
     private static let listenSQL = "LISTEN trading_events"
 

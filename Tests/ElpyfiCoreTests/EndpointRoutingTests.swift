@@ -86,10 +86,12 @@ private func template(_ path: String) -> String? { EndpointMatch(path: path[...]
     }
 
     @Test func jsonListsPathKeyParametersAndFieldsOfEachEntry() {
-        #expect(EndpointTable.json.hasPrefix(#"[{"path":"/health","api_key":false,"parameters":[],"fields":[]},"#
+        #expect(EndpointTable.json.hasPrefix(#"[{"path":"/health","api_key":false,"parameters":[],"fields":[],"#
+            + #""statement":"elpyfi_health","sql":"SELECT 1"},"#
             + #"{"path":"/positions","api_key":true,"parameters":[{"name":"strategy","in":"query"},{"name":"symbol","in":"query"}],"#
-            + #""fields":["symbol","quantity","entry_price","current_price","unrealized_pl","strategy"]},"#))
-        #expect(EndpointTable.json.contains(#"{"path":"/metrics/{strategy}/history","api_key":true,"parameters":[{"name":"strategy","in":"path"},{"name":"from","in":"query"},{"name":"to","in":"query"}],"fields":["date","total_trades","win_rate","profit_loss","sharpe_ratio","max_drawdown"]}"#))
+            + #""fields":["symbol","quantity","entry_price","current_price","unrealized_pl","strategy"],"#
+            + #""statement":"elpyfi_positions","sql":"SELECT symbol, quantity, entry_price, current_price, unrealized_pl, strategy\nFROM positions\n"#))
+        #expect(EndpointTable.json.contains(#"{"path":"/metrics/{strategy}/history","api_key":true,"parameters":[{"name":"strategy","in":"path"},{"name":"from","in":"query"},{"name":"to","in":"query"}],"fields":["date","total_trades","win_rate","profit_loss","sharpe_ratio","max_drawdown"],"statement":"elpyfi_metrics_history","sql":"WITH span"#))
     }
 
     @Test func nginxMapHasOneLinePerEntryWithParametersAsOneSegment() {

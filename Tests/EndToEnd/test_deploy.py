@@ -1,5 +1,5 @@
 """The shipped nginx config and deploy scripts, seen from outside: nginx -t, JSON refusals in the order of
-API.md's "Precise rules" (404 -> 405 -> 413), bounded URIs and headers, CORS, the 429 rate limit, TLS 1.2+ only,
+the contract's "Precise rules" (404 -> 405 -> 413), bounded URIs and headers, CORS, the 429 rate limit, TLS 1.2+ only,
 and access and error logs that never hold an API key. Everything here is answered by nginx itself, except where a
 request is meant to reach the worker (a 10 kB key must arrive there and be refused 403)."""
 

@@ -11,7 +11,7 @@ import pytest
 from test_rest_support import assert_error, assert_ok_json, q, rest  # noqa: F401 (fixtures)
 
 KEYED = ["/positions", "/signals/recent", "/signals/proposed", "/metrics/momentum", "/pdt/status", "/strategies"]
-DEADLINE = 3.0  # seconds; API.md/issue: answered within 2 s (connect_timeout), with 1 s of slack for the machine
+DEADLINE = 3.0  # seconds; the contract: answered within 2 s (connect_timeout), with 1 s of slack for the machine
 
 
 def _worker_pids(run_dir) -> set[int]:

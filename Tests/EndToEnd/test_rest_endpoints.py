@@ -1,4 +1,4 @@
-"""Every REST endpoint of API.md answers what the contract says, for rows this test inserted."""
+"""Every REST endpoint of docs/CONTRACT.md answers what the contract says, for rows this test inserted."""
 
 from test_rest_support import assert_ok_json, data, q, rest  # noqa: F401 (fixtures)
 

@@ -1,4 +1,4 @@
-"""Query and path parameters, case by case from API.md's "Precise rules": 400 invalid_parameter naming the
+"""Query and path parameters, case by case from the contract's "Precise rules": 400 invalid_parameter naming the
 parameter for every malformed value, the accepted forms (leading zeros, bounds), unknown parameters ignored,
 and SQL-looking or traversal strings refused without touching the database."""
 
@@ -76,8 +76,8 @@ def test_bad_metrics_path_strategy_is_400(rest, segment):
 @pytest.mark.parametrize("segment", ["..%2F", "..%2F..%2Fpositions", "%2E%2E%2F", "..%2f"])
 def test_metrics_path_traversal_is_refused(rest, segment):
     reply = rest.get(f"/metrics/{segment}")
-    # API.md: a strategy name that fails validation (400 invalid_parameter), or refused by nginx first.
-    # nginx's own refusal is 400 bad_request (NOTES.md), API.md says 404; accept any of them, never a 200.
+    # docs/CONTRACT.md: a strategy name that fails validation (400 invalid_parameter), or refused by nginx first.
+    # nginx's own refusal is 400 bad_request (NOTES.md), docs/CONTRACT.md says 404; accept any of them, never a 200.
     assert reply.status in (400, 404), reply
     assert_error(reply, reply.status, {"invalid_parameter", "bad_request", "not_found"})
 

@@ -24,7 +24,7 @@ RECV_TIMEOUT = 5.0
 
 
 def unique_strategy(prefix: str = "st") -> str:
-    """A strategy name no other test uses (valid per API.md: [A-Za-z0-9_.:-]{1,64})."""
+    """A strategy name no other test uses (valid per docs/CONTRACT.md: [A-Za-z0-9_.:-]{1,64})."""
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 

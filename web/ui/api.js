@@ -3,7 +3,7 @@
 // snapshot costs a 304 and the cached body comes back as a normal 200 here.
 import { parseExact } from './json.js';
 
-/** A non-2xx answer: HTTP status plus the API's error code and message (API.md "Errors"). */
+/** A non-2xx answer: HTTP status plus the API's error code and message (docs/CONTRACT.md "Errors"). */
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message || `HTTP ${status}`);

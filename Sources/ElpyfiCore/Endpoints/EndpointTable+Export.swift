@@ -1,5 +1,5 @@
-/// The table as other tools read it: nginx's route map is rendered from `nginxRouteMap`, and the test
-/// that holds `openapi.yaml` to the table reads `json` (both through `elpyfi-fcgi routes`).
+/// The table as other tools read it (through `elpyfi-fcgi routes`): nginx's route map is rendered from
+/// `nginxRouteMap`; the test that holds `openapi.yaml` to the table and bench/'s pgbench scripts read `json`.
 extension EndpointTable {
     /// One `map` line per endpoint for `nginx/snippets/routes-map.conf` (`"~^/metrics/[^/]+/history " k;`):
     /// the raw path, then a space, as that map's input has it; `{name}` matches one non-empty segment.
@@ -13,15 +13,18 @@ extension EndpointTable {
         }.joined(separator: "\n")
     }
 
-    /// `[{"path", "api_key", "parameters": [{"name", "in"}], "fields"}]` in table order. Written by interpolation:
-    /// every string here is a constant of this table made of `[A-Za-z0-9_/{}.-]`, which JSON needs no escape for
-    /// (a unit test holds the table to that).
+    /// `[{"path", "api_key", "parameters": [{"name", "in"}], "fields", "statement", "sql"}]` in table order (bench/'s
+    /// pgbench scripts run the same SQL). Written by interpolation: every string but the SQL is a constant of this
+    /// table made of `[A-Za-z0-9_/{}.-]`, which JSON needs no escape for (a unit test holds the table to that).
     public static var json: String {
         let entries = all.map { endpoint in
             let parameters = endpoint.parameters.map { #"{"name":"\#($0.name)","in":"\#($0.location.rawValue)"}"# }
             let fields = endpoint.shape == .health ? [] : endpoint.query.columns.map { #""\#($0.name)""# }
+            var sql = JSONWriter(capacity: endpoint.query.sql.utf8.count + 16)
+            sql.string(endpoint.query.sql)
             return #"{"path":"\#(endpoint.template)","api_key":\#(endpoint.requiresAPIKey),"#
-                + #""parameters":[\#(parameters.joined(separator: ","))],"fields":[\#(fields.joined(separator: ","))]}"#
+                + #""parameters":[\#(parameters.joined(separator: ","))],"fields":[\#(fields.joined(separator: ","))],"#
+                + #""statement":"\#(endpoint.query.name)","sql":\#(String(decoding: sql.bytes, as: UTF8.self))}"#
         }
         return "[" + entries.joined(separator: ",") + "]"
     }

@@ -1,4 +1,4 @@
-/// The three streams of API.md, each a set of `type` prefixes.
+/// The three streams of docs/CONTRACT.md, each a set of `type` prefixes.
 public enum StreamKind: String, Sendable, CaseIterable {
     /// `/ws`: every event.
     case all

@@ -1,7 +1,7 @@
 /// The recent events of the current epoch, for `?since=&epoch=` resumes.
 ///
 /// Keeps at least `minimumEvents` events *and* everything younger than
-/// `minimumSeconds`: an event leaves only when both are exceeded (API.md:
+/// `minimumSeconds`: an event leaves only when both are exceeded (docs/CONTRACT.md:
 /// "at least 10,000 events or 15 minutes"). `maximumBytes` is a safety cap so
 /// a burst of large events cannot exhaust memory; it still holds 10,000 events
 /// of the 8000-byte NOTIFY maximum.

@@ -30,7 +30,7 @@ public enum StreamOutcome: Equatable, Sendable {
     case refuse(StreamRefusal)
 }
 
-/// Decides every request before any upgrade, in API.md's order:
+/// Decides every request before any upgrade, in the contract's order:
 /// path (404) → method (405) → key (401/403) → parameters (400) → LISTEN (503).
 public struct UpgradeGate: Sendable {
     private let policy: AccessPolicy
