@@ -1,4 +1,4 @@
-"""Public dashboard access (API.md "Public dashboard access (opt-in)"), end to end: anonymous answers on listed paths,
+"""Public dashboard access (docs/CONTRACT.md "Public dashboard access"), end to end: anonymous answers on listed paths,
 the shared anonymous cache (X-Cache-Status, Cache-Control: public, ETag/304, one worker request per URL per TTL),
 per-address limits for anonymous REST and WebSocket upgrades (keyed clients on the same address not charged), a
 real second nginx in front as a trusted proxy (ELPYFI_TRUSTED_PROXIES), and bad configuration stopping everything.

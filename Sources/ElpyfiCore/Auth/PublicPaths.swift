@@ -1,9 +1,11 @@
-/// `ELPYFI_PUBLIC_PATHS`: the endpoint templates that also answer without a key (API.md "Public dashboard access").
+/// `ELPYFI_PUBLIC_PATHS`: the endpoint templates that also answer without a key
+/// (docs/CONTRACT.md "Public dashboard access").
 ///
-/// Entries are paths exactly as API.md's tables write them (`/positions`, `/ws/trades`, ...); `/metrics/*` stands
-/// for `/metrics/{strategy}` and `/metrics/{strategy}/history`. Anything else stops start-up: a typo must not
-/// silently leave a dashboard private, nor open a path nobody meant to open. The set holds endpoint *templates*
-/// (what a router matched), never raw request paths, so nothing a client sends can make its path "listed".
+/// Entries are paths exactly as the contract's tables write them (`/positions`, `/ws/trades`, ...);
+/// `/metrics/*` stands for `/metrics/{strategy}` and `/metrics/{strategy}/history`. Anything else stops
+/// start-up: a typo must not silently leave a dashboard private, nor open a path nobody meant to open. The set
+/// holds endpoint *templates* (what a router matched), never raw request paths, so nothing a client sends can
+/// make its path "listed".
 public struct PublicPaths: Sendable, Equatable {
     /// The templates that may be listed: every keyed REST endpoint and the three streams.
     public static let listable: [String] = [
@@ -31,7 +33,7 @@ public struct PublicPaths: Sendable, Equatable {
             default:
                 // Names the entry's position, not its text (ConfigError never echoes a value).
                 throw ConfigError(variable: "ELPYFI_PUBLIC_PATHS", reason: "entry \(index + 1) is not a listable path; "
-                    + "use paths from API.md: /positions, /signals/recent, /signals/proposed, /metrics/*, /pdt/status, "
+                    + "use paths from the contract: /positions, /signals/recent, /signals/proposed, /metrics/*, /pdt/status, "
                     + "/strategies, /ws, /ws/signals, /ws/trades")
             }
         }
