@@ -51,21 +51,25 @@ stack_pid() { # stack_pid NAME (fcgi-1, stream, ...): the live pid from the stac
 worker_pids() { local i; for ((i = 1; i <= WORKERS; i++)); do stack_pid "fcgi-$i" || true; done; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# free_port: an unused TCP port on 127.0.0.1 (asks the kernel), never one this run handed out before (they are
-# only bound later, so the kernel could offer the same one twice).
+# free_port: an unused TCP port (bindable on 0.0.0.0, as nginx binds), below Linux's ephemeral range (32768+) so that
+# none of the bench's own tens of thousands of client connections can take it meanwhile, and never one this run
+# handed out before (they are only bound later).
 BENCH_PORTS_FILE=$(mktemp /tmp/bench-ports.XXXXXX)
 free_port() {
     python3 - "$BENCH_PORTS_FILE" <<'PY'
-import socket, sys
+import random, socket, sys
 used = set(open(sys.argv[1]).read().split())
 while True:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = str(s.getsockname()[1])
-    s.close()
-    if port not in used:
-        break
-open(sys.argv[1], "a").write(port + "\n")
+    port = random.randint(22000, 32000)
+    if str(port) in used:
+        continue
+    with socket.socket() as s:
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+    break
+open(sys.argv[1], "a").write(f"{port}\n")
 print(port)
 PY
 }
