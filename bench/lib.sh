@@ -80,7 +80,8 @@ render_stack_nginx() {
     local dir=$1 port=$2
     shift 2
     mkdir -p "$dir"
-    env "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT="${BENCH_RATE_LIMIT:-1000000r/s}" \
+    # Its own ops listener too (the dev stack's nginx holds ELPYFI_OPS_LISTEN).
+    env ELPYFI_OPS_LISTEN="127.0.0.1:$(free_port)" "$@" ELPYFI_PORT="$port" ELPYFI_TLS_PORT="$(free_port)" ELPYFI_RATE_LIMIT="${BENCH_RATE_LIMIT:-1000000r/s}" \
         ELPYFI_RATE_BURST="${BENCH_RATE_BURST:-1000000}" ELPYFI_FCGI_UPSTREAMS="$(worker_socks)" \
         ELPYFI_STREAM_LISTEN="$ELPYFI_STREAM_LISTEN" ELPYFI_NGINX_RUN_DIR="$dir" ELPYFI_DOC_ROOT="$DOC_ROOT" \
         ELPYFI_TLS_CERT="$STACK_RUN/tls/cert.pem" ELPYFI_TLS_KEY="$STACK_RUN/tls/key.pem" \

@@ -107,17 +107,21 @@ SELECT 'ai_proposals', (ARRAY['NVDA', 'AAPL', 'TSLA', 'BTC-USD', 'AMD', 'PLTR'])
                                     'stop_loss', round((100 + i * 7.5)::numeric, 3)) END
 FROM generate_series(1, 12) AS i;
 
--- Strategy metrics: 14 days per strategy; the retired one has no row today (the API answers {}). ----------------
+-- Strategy metrics: the last 30 days (the status page's P/L charts), each strategy with its own drift; the two
+-- stock strategies have no rows on weekends (gaps in the charts) except today, the retired one none today (the
+-- API answers {}). -------------------------------------------------------------------------------------------------
 INSERT INTO strategy_metrics (strategy, date, total_trades, win_rate, profit_loss, sharpe_ratio, max_drawdown)
 SELECT st.name, CURRENT_DATE - d,
        5 + floor(random() * 40)::int,
        round((0.35 + random() * 0.35)::numeric, 4)::double precision,
-       round(((random() - 0.4) * 5000)::numeric, (ARRAY[2, 3, 4])[1 + d % 3]),
+       round(((random() - CASE st.name WHEN 'momentum' THEN 0.38 WHEN 'mean_reversion' THEN 0.52 ELSE 0.45 END)
+              * 5000)::numeric, (ARRAY[2, 3, 4])[1 + d % 3]),
        CASE WHEN d % 5 = 4 THEN NULL ELSE round((random() * 3 - 0.5)::numeric, 3)::double precision END,
        round((random() * 0.12)::numeric, 4)::double precision
 FROM strategies st
-CROSS JOIN generate_series(0, 13) AS d
-WHERE st.active OR d > 6;
+CROSS JOIN generate_series(0, 29) AS d
+WHERE (st.active OR d > 6)
+  AND (d = 0 OR st.name IN ('ai_proposals', 'pairs-arb.v1') OR extract(isodow FROM CURRENT_DATE - d) < 6);
 
 -- PDT: the current week (Monday-based, as the API computes it) and three earlier weeks. -----------------------------
 INSERT INTO pdt_tracking (week_start, trades_used, trades_remaining)

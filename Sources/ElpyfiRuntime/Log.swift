@@ -1,13 +1,16 @@
+import ElpyfiCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// One-line logs to stderr (journald/docker collect it), `level=… component=… msg="…"`.
+/// One JSON object per line on stderr (journald/docker collect it), the same shape as nginx's access log:
+/// `{"time":"2026-12-01T22:40:00.123Z","level":"error","component":"fcgi","msg":"…","request_id":"…"}`.
 ///
-/// Deliberately tiny: the processes log start-up, configuration warnings and
-/// failures; nginx keeps the access log. Nothing here ever receives a key.
+/// Deliberately tiny: the processes log start-up, configuration warnings and failures; nginx keeps the
+/// access log. A line about one request carries nginx's `$request_id`, so it can be found from the access
+/// log. Nothing here ever receives a key, a query string or SQL text (callers pass statement names).
 public struct Log: Sendable {
     /// How much a line matters; `warning` and `error` want an operator's eye.
     public enum Level: String, Sendable { case info, warning, error }
@@ -19,16 +22,48 @@ public struct Log: Sendable {
     public init(component: String) { self.component = component }
 
     /// Start-up, shutdown and other expected events.
-    public func info(_ message: String) { write(.info, message) }
+    public func info(_ message: String, requestID: String? = nil) { write(.info, message, requestID) }
     /// Something works but needs attention (development mode, a database down at start).
-    public func warning(_ message: String) { write(.warning, message) }
+    public func warning(_ message: String, requestID: String? = nil) { write(.warning, message, requestID) }
     /// A failure: the detail that the client never sees.
-    public func error(_ message: String) { write(.error, message) }
+    public func error(_ message: String, requestID: String? = nil) { write(.error, message, requestID) }
 
-    private func write(_ level: Level, _ message: String) {
-        let cleaned = message.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 == "\"" ? "'" : $0 }
-        let line = "level=\(level.rawValue) component=\(component) msg=\"\(String(cleaned))\"\n"
-        var bytes = Array(line.utf8)
+    /// The line for a message, without the trailing newline (tests read it).
+    public static func line(time: String, level: Level, component: String, message: String, requestID: String?) -> [UInt8] {
+        var json = JSONWriter(capacity: 96 + message.utf8.count)
+        json.beginObject()
+        json.key("time")
+        json.string(time)
+        json.key("level")
+        json.string(level.rawValue)
+        json.key("component")
+        json.string(component)
+        json.key("msg")
+        json.string(message)
+        if let requestID {
+            json.key("request_id")
+            json.string(requestID)
+        }
+        json.endObject()
+        return json.bytes
+    }
+
+    private func write(_ level: Level, _ message: String, _ requestID: String?) {
+        var bytes = Log.line(time: Log.now(), level: level, component: component, message: message, requestID: requestID)
+        bytes.append(0x0A)
         _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// UTC now as RFC 3339 with milliseconds (`2026-12-01T22:40:00.123Z`), like nginx's `$time_iso8601` but finer.
+    static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let milliseconds = Int(spec.tv_nsec / 1_000_000)
+        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
     }
 }

@@ -53,6 +53,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The live libpq handle, nil while disconnected. Internal: the listener in this module uses it.
     var handle: OpaquePointer?
     private var prepared: Set<String> = []
+    /// Successful dials so far: above 1 means the connection was re-established (the worker's reconnect counter).
+    public private(set) var connectCount = 0
 
     /// Creates a disconnected connection; the first `execute` (or `connect`) dials.
     public init(settings: Settings) {
@@ -87,6 +89,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(kind: .connection, detail: detail.trimmingTrailingNewlines())
         }
         handle = connection
+        connectCount += 1
     }
 
     /// Closes the connection; prepared statements go with it.

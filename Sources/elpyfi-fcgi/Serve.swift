@@ -70,7 +70,8 @@ enum Serve {
             service: APIService(policy: policy, publicCacheSeconds: config.publicCacheSeconds),
             databaseSettings: DatabaseSettings.forREST(config),
             threadCount: config.fastCGIThreads,
-            log: log
+            log: log,
+            metrics: config.metricsEnabled ? RequestMetrics(threadCount: config.fastCGIThreads) : nil
         )
         log.info("listening on \(config.fastCGIListen) with \(config.fastCGIThreads) threads")
         guard pool.runUntilSignalled() else { return ExitStatus.failed }

@@ -18,6 +18,10 @@ struct WorkerPool: Sendable {
     let databaseSettings: PostgresConnection.Settings
     let threadCount: Int
     let log: Log
+    /// Nil when `ELPYFI_METRICS=0`: nothing is counted and the exposition shows no requests.
+    let metrics: RequestMetrics?
+    /// The exposition's answer when counting is off: the families exist, with no samples.
+    private static let disabledMetrics = RequestMetrics(threadCount: 0)
 
     /// What the threads share: how many still serve, and whether a stop was asked for.
     private final class Progress: Sendable {
@@ -78,14 +82,29 @@ struct WorkerPool: Sendable {
 
     private func serve(threadIndex: Int, progress: Progress) {
         let connection = PostgresConnection(settings: databaseSettings)
+        let counters = metrics?.threads[threadIndex]
+        let request = FastCGIRequest(listener: listener)
+        let database = PostgresDatabase(connection: connection, log: log, metrics: counters) {
+            request.parameter("REQUEST_ID")
+        }
         do {
             try connection.connect()
+            database.observe(reached: true)
         } catch {
+            database.observe(reached: false)
             log.warning("thread \(threadIndex): database not reachable at start (\(error.detail)); will retry per request")
         }
-        let database = PostgresDatabase(connection: connection, log: log)
-        let request = FastCGIRequest(listener: listener)
         while request.accept() {
+            let started = Monotonic.nanoseconds()
+            // Only nginx's ops listener sets this parameter (snippets/ops.conf); a client cannot, so the public
+            // ports never reach the exposition. It is answered from counters alone, never from the database.
+            if request.parameter("ELPYFI_OPS") != nil {
+                let body = (metrics ?? WorkerPool.disabledMetrics).render()
+                let response = APIResponse(status: 200, headers: [("Cache-Control", "no-store")], contentType: Exposition.contentType, body: body)
+                request.respond([ResponseEncoding.head(response), response.body])
+                request.finish()
+                continue
+            }
             let apiRequest = APIRequest(
                 method: request.parameter("REQUEST_METHOD") ?? "GET",
                 uri: request.parameter("REQUEST_URI") ?? "/",
@@ -94,6 +113,10 @@ struct WorkerPool: Sendable {
             )
             let response = service.respond(to: apiRequest, database: database)
             request.respond([ResponseEncoding.head(response), response.body])
+            if let counters {
+                counters.record(endpoint: EndpointLabel.index(for: response), status: response.status,
+                                nanoseconds: Monotonic.nanoseconds() &- started)
+            }
             request.finish()
         }
         if !progress.stopping.load(ordering: .sequentiallyConsistent) {
@@ -120,5 +143,15 @@ enum WakeSignal {
         sigemptyset(&set)
         sigaddset(&set, number)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds, for request durations.
+enum Monotonic {
+    @inline(__always)
+    static func nanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 }

@@ -34,6 +34,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let response: APIResponse
         var keepAlive = head.isKeepAlive
+        if let exposition = hub.exposition(for: head) {
+            response = exposition
+        } else {
         switch hub.decide(StreamRequest(head)) {
         case .health:
             response = hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match"))
@@ -44,6 +47,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The gate said yes here but not to the upgrader a moment ago: only a LISTEN flap does that.
             response = StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response
             keepAlive = false
+        }
         }
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }

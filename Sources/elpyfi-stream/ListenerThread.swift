@@ -1,6 +1,7 @@
 import ElpyfiCore
 import ElpyfiRuntime
 import ElpyfiStream
+import NIOCore
 import NIOPosix
 import Postgres
 import Synchronization
@@ -90,10 +91,13 @@ final class ListenerThread: Sendable {
             if !batch.isEmpty {
                 let events = batch
                 let backlog = self.backlog
+                let received = NIODeadline.now()
+                let good = batch.reduce(0) { count, item in if case .success = item { count + 1 } else { count } }
                 waitForRoom(events.count)
                 backlog.added(events.count)
                 hub.loop.execute {
                     hub.deliver(events)
+                    hub.metrics?.relayed(count: good, nanoseconds: (NIODeadline.now() - received).nanoseconds.clampedToUInt64)
                     backlog.delivered(events.count)
                 }
             }

@@ -15,6 +15,8 @@ import Postgres
 final class StreamHub: @unchecked Sendable {
     let loop: EventLoop
     let gate: UpgradeGate
+    /// Prometheus figures (StreamHub+Metrics.swift); nil when `ELPYFI_METRICS=0`.
+    let metrics: StreamMetrics?
     /// Completed once shutdown has closed every client.
     let finished: EventLoopFuture<Void>
 
@@ -35,6 +37,7 @@ final class StreamHub: @unchecked Sendable {
     init(loop: EventLoop, gate: UpgradeGate, config: Config) {
         self.loop = loop
         self.gate = gate
+        metrics = config.metricsEnabled ? StreamMetrics(startedAtMilliseconds: Moment.now().unixMilliseconds) : nil
         finishedPromise = loop.makePromise()
         finished = finishedPromise.futureResult
         registry = ClientRegistry(
@@ -76,12 +79,14 @@ final class StreamHub: @unchecked Sendable {
         let epoch = EpochID.random()
         log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
         perform(registry.listenerUp(epoch: epoch, now: .now()))
+        metrics?.listenerUp()
     }
 
     /// LISTEN is down: refuse new clients, health 503, `Retry-After` the next attempt.
     func listenerDown(retryAfterMilliseconds: Int) {
         loop.preconditionInEventLoop()
         registry.listenerDown()
+        metrics?.listenerDown()
         listenerRetrying(retryAfterMilliseconds: retryAfterMilliseconds)
     }
 
@@ -95,16 +100,19 @@ final class StreamHub: @unchecked Sendable {
     func deliver(_ batch: [Result<ScannedEvent, PayloadRejection>]) {
         loop.preconditionInEventLoop()
         let now = Moment.now()
+        var relayed = 0
         for item in batch {
             switch item {
             case .success(let event):
                 if let action = registry.relay(event, now: now) { perform(action, flush: false) }
+                relayed += 1
             case .failure(let rejection):
                 registry.payloadDropped()
                 log.warning("dropped a notification: \(rejection)")
             }
         }
         flushPending()
+        metrics?.notified(events: relayed, dropped: batch.count - relayed, atUnixMilliseconds: now.unixMilliseconds)
     }
 
     // MARK: Clients
@@ -118,6 +126,7 @@ final class StreamHub: @unchecked Sendable {
             return false
         case .admitted(let id, let frames, let replaying):
             client.id = id
+            metrics?.clientJoined(subscription.filter.kind)
             for frame in frames { client.write(ByteBuffer(bytes: frame)) }
             client.flush()
             if replaying { continueReplay(client) }
@@ -134,7 +143,11 @@ final class StreamHub: @unchecked Sendable {
     /// The connection closed.
     func removed(_ client: WebSocketClientHandler) {
         loop.preconditionInEventLoop()
-        if let id = client.id { registry.remove(id) }
+        if let id = client.id {
+            client.id = nil  // removed is called twice (channelInactive, handlerRemoved): count the departure once
+            registry.remove(id)
+            metrics?.clientLeft(client.subscription.filter.kind)
+        }
     }
 
     /// A live write left the client's queue over `ELPYFI_STREAM_CLIENT_QUEUE_BYTES`: close it with
@@ -143,6 +156,7 @@ final class StreamHub: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard let id = client.id, let action = registry.slowConsumer(id) else { return }
         log.warning("closed a slow consumer (queue over its bound)")
+        metrics?.slowConsumerClosed()
         perform(action)
     }
 

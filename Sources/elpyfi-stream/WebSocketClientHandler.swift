@@ -16,7 +16,8 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     /// Set by the hub once registered.
     var id: ClientID?
     private let hub: StreamHub
-    private let subscription: Subscription
+    /// What the client subscribed to (the hub's per-stream client gauge reads its kind).
+    let subscription: Subscription
     private var context: ChannelHandlerContext?
     /// The encoder's context: writing here bypasses frame encoding.
     private var rawContext: ChannelHandlerContext?

@@ -29,6 +29,13 @@ private let validHash = String(repeating: "ab", count: 32)
         #expect(config.streamRingSeconds == 900)
     }
 
+    @Test func metricsAreOnUnlessSwitchedOffWithZero() throws {
+        #expect(try Config(environment: [:]).metricsEnabled)
+        #expect(try !Config(environment: ["ELPYFI_METRICS": "0"]).metricsEnabled)
+        #expect(try Config(environment: ["ELPYFI_METRICS": "1"]).metricsEnabled)
+        #expect(configError(["ELPYFI_METRICS": "yes"])?.variable == "ELPYFI_METRICS")
+    }
+
     @Test func defaultThreadCountBelowOneBecomesOne() throws {
         #expect(try Config(environment: [:], defaultThreads: 0).fastCGIThreads == 1)
         #expect(try Config(environment: [:], defaultThreads: -3).fastCGIThreads == 1)

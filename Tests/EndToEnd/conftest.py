@@ -18,10 +18,16 @@ from stack import Logs, Stack, missing_env  # noqa: E402
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "run_last: runs after every other test (e.g. checks over the whole run's logs)")
     missing = missing_env()
     if missing:
         raise pytest.UsageError(
             f"{', '.join(missing)} not set: run the end-to-end tests through deploy/test (it starts the stack)")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests marked run_last go to the end, in their order (the log checks must see every other test's lines)."""
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -259,6 +259,7 @@ def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) 
     """Renders and starts an extra nginx with `settings`; (process, HTTP port) once it runs, None if it could not bind."""
     port = _free_port()
     env = {**os.environ, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
+           "ELPYFI_OPS_LISTEN": f"127.0.0.1:{_free_port()}",
            "ELPYFI_FCGI_UPSTREAMS": f"{run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(out),
            "ELPYFI_TLS_CERT": f"{run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{run_dir}/tls/key.pem",
            "ELPYFI_DOC_ROOT": str(REPO), **settings}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import decimal
 import json
 import os
 import pathlib
@@ -325,6 +326,98 @@ def test_keyboard_alone_reaches_the_dashboard_and_pages_signals(browser, base_ur
     assert problems(browser) == []
 
 
+def chart_points(driver, strategy: str, series: str) -> list[list[str]]:
+    """[data-date, data-value] of one strategy's plotted marks of `series` (daily bars, cumulative points)."""
+    return js(driver, """return [...document.querySelectorAll('#pl-charts figure.chart')]
+        .filter((f) => f.dataset.strategy === arguments[0])
+        .flatMap((f) => [...f.querySelectorAll(`svg [data-series="${arguments[1]}"]`)])
+        .map((e) => [e.dataset.date, e.dataset.value]);""", strategy, series)
+
+
+def test_pl_charts_plot_the_history_endpoints_numbers(browser, base_url, api_key, strategy, db):
+    open_dashboard(browser, base_url, api_key)
+    window = wait_until(browser, lambda d: js(d, "const p = document.getElementById('pl-charts'); "
+                                                "return p.dataset.to && [p.dataset.from, p.dataset.to];"),
+                        what="the P/L charts' window")
+    start, end = (datetime.date.fromisoformat(day) for day in window)
+    assert (end - start).days == 29  # the last 30 days, both ends counted
+    assert chart_points(browser, strategy, "daily") == []  # our strategy has no rows yet
+
+    # Rows on 6 of the 30 days (the others have none), digits of several scales; a metrics event redraws.
+    pls = {27: "1250.500", 20: "-310.25", 19: "0.0001", 12: "-999.999", 5: "42", 0: "-7.5"}
+    for back, pl in pls.items():
+        db.execute("INSERT INTO strategy_metrics (strategy, date, total_trades, win_rate, profit_loss) "
+                   "VALUES (%s, %s::date, %s, 0.5, %s::numeric)", (strategy, str(end - datetime.timedelta(back)), back, pl))
+    db.notify({"type": "metrics.updated", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy}})
+    wait_until(browser, lambda d: len(chart_points(d, strategy, "daily")) == len(pls), what="the six daily bars")
+
+    reply = requests.get(base_url + f"/metrics/{strategy}/history", params={"from": str(start), "to": str(end)},
+                         headers={"X-API-Key": api_key}, timeout=5)
+    reply.raise_for_status()
+    rows = json.loads(reply.text, parse_float=str, parse_int=str)  # numbers as the API wrote them
+    assert len(rows) == len(pls)
+    # Daily bars: the API's dates and exact P/L text; cumulative points: the running sum of those.
+    assert chart_points(browser, strategy, "daily") == [[r["date"], r["profit_loss"]] for r in rows]
+    running = decimal.Decimal(0)
+    expected = []
+    for r in rows:
+        running += decimal.Decimal(r["profit_loss"])
+        expected.append((r["date"], running))
+    got = [(day, decimal.Decimal(value)) for day, value in chart_points(browser, strategy, "cumulative")]
+    assert got == expected
+
+    # The marks are drawn where their values say: one scale (px per P/L unit) for every bar and point, measured
+    # from the zero line, and in date order from left to right.
+    marks = js(browser, """const f = [...document.querySelectorAll('#pl-charts figure.chart')]
+          .find((f) => f.dataset.strategy === arguments[0]);
+        const y0 = Number(f.querySelector('svg').dataset.zeroY);
+        const bars = [...f.querySelectorAll('rect[data-series=daily]')].map((r) => {
+          const y = Number(r.getAttribute('y')), h = Number(r.getAttribute('height'));
+          return [Number(r.dataset.value), y < y0 - 1e-6 ? h : -h, Number(r.getAttribute('x')),
+                  r.querySelector('title').textContent];
+        });
+        const points = [...f.querySelectorAll('circle[data-series=cumulative]')].map((c) =>
+          [Number(c.dataset.value), y0 - Number(c.getAttribute('cy')), Number(c.getAttribute('cx')),
+           c.querySelector('title').textContent]);
+        return {bars, points, ticks: f.querySelectorAll('svg text.tick').length};""", strategy)
+    scales = [px / value for value, px, _, _ in marks["bars"] + marks["points"] if abs(value) >= 1]
+    assert min(scales) > 0 and max(scales) == pytest.approx(min(scales), rel=1e-3)
+    for kind in ("bars", "points"):
+        xs = [x for _, _, x, _ in marks[kind]]
+        assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    for (day, text), (_, _, _, title) in zip(chart_points(browser, strategy, "daily"), marks["bars"]):
+        assert title.startswith(f"{day}: daily P/L {text}")  # hover shows the exact API value
+    assert marks["ticks"] >= 6  # labelled axes
+    caption = js(browser, """return [...document.querySelectorAll('#pl-charts figure.chart')]
+        .find((f) => f.dataset.strategy === arguments[0]).querySelector('figcaption .total').title""", strategy)
+    assert decimal.Decimal(caption) == running
+    assert problems(browser) == []
+
+
+def rate_bars(driver) -> list[list]:
+    """The event-rate chart's bars as [data-start, data-value]."""
+    return js(driver, """return [...document.querySelectorAll('#event-rate svg rect[data-start]')]
+        .map((r) => [r.dataset.start, Number(r.dataset.value)]);""")
+
+
+def test_event_rate_chart_counts_the_notified_events(browser, base_url, api_key, strategy, db):
+    open_dashboard(browser, base_url, api_key)
+    wait_until(browser, lambda d: len(rate_bars(d)) == 30, what="30 bars of 10 s in the event-rate chart")
+    before = sum(count for _, count in rate_bars(browser))
+    for i in range(7):
+        db.notify({"type": "test.rate", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy, "n": i}})
+    wait_until(browser, lambda d: sum(count for _, count in rate_bars(d)) == before + 7, timeout=3,
+               what="7 more events counted in the event-rate chart")
+    bars = rate_bars(browser)
+    starts = [datetime.datetime.fromisoformat(start.replace("Z", "+00:00")) for start, _ in bars]
+    assert all((b - a).total_seconds() == 10 for a, b in zip(starts, starts[1:]))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert starts[-1] <= now < starts[-1] + datetime.timedelta(seconds=11)  # the newest bar is filling now
+    assert sum(count for _, count in bars[-2:]) >= 7  # they arrived just now
+    assert f"{before + 7} events in the last 5 minutes" in browser.find_element(By.ID, "event-rate-total").text
+    assert problems(browser) == []
+
+
 def test_screenshot_is_written_to_the_run_dir(browser, base_url, api_key, strategy, run_dir):
     open_dashboard(browser, base_url, api_key)
     wait_until(browser, lambda d: any(r[1] == strategy for r in position_rows(d)), what="the positions")
@@ -434,7 +527,8 @@ def main() -> int:
     ap.add_argument("--screenshot", default=str(root / "docs" / "screenshot.png"))
     ap.add_argument("--base-url", default=f"http://127.0.0.1:{dev_env.get('ELPYFI_PORT', '9002')}")
     ap.add_argument("--key", default=dev_env.get("ELPYFI_DEV_API_KEY", ""))
-    ap.add_argument("--settle", type=float, default=4.0, help="seconds of live events to collect first")
+    ap.add_argument("--settle", type=float, default=45.0,
+                    help="seconds of live events to collect first (the event-rate chart counts from page load)")
     ap.add_argument("--public", action="store_true", help="the public view (no key; ELPYFI_PUBLIC_PATHS set)")
     args = ap.parse_args()
     out = pathlib.Path(args.screenshot)

@@ -37,7 +37,8 @@ nginx_start() {
     mapfile -t args < <(nginx_args)
     need_port "nginx HTTP" "$ELPYFI_PORT"
     need_port "nginx TLS" "$ELPYFI_TLS_PORT"
-    step "starting nginx on :$ELPYFI_PORT (HTTP) and :$ELPYFI_TLS_PORT (TLS)"
+    need_port "nginx ops" "${ELPYFI_OPS_LISTEN##*:}" "${ELPYFI_OPS_LISTEN%:*}"
+    step "starting nginx on :$ELPYFI_PORT (HTTP), :$ELPYFI_TLS_PORT (TLS) and $ELPYFI_OPS_LISTEN (ops, Prometheus)"
     (cd "$RUN" && as_svc nginx "${args[@]}") || die "nginx did not start: see $RUN/nginx-error.log"
     wait_for 5 nginx_pid || die "nginx did not start: see $RUN/nginx-error.log"
 }

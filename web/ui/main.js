@@ -3,6 +3,8 @@
 import { ApiError, get, request, withQuery } from './api.js';
 import { keepRaw } from './json.js';
 import { Stream } from './stream.js';
+import { loadHistory } from './history.js';
+import { countEvent, startRateChart } from './rate.js';
 import { el, feedItem, fillBody, positionKey, renderMetrics, renderPdt, renderPositions, setBadge, signalRow } from './tables.js';
 
 const KEY_STORE = 'elpyfi.apiKey';
@@ -84,10 +86,14 @@ const NEEDS = {
   proposals: ['/signals/proposed'],
   metrics: ['/strategies', '/metrics/{strategy}'],
   pdt: ['/pdt/status'],
+  history: ['/strategies', '/metrics/{strategy}/history'],
 };
 const STREAMS = ['/ws', '/ws/trades', '/ws/signals'];
 // The element each panel fills: its card is marked when it needs a key.
-const ANCHORS = { positions: 'positions', signals: 'signals', proposals: 'proposals', metrics: 'metrics', pdt: 'pdt', feed: 'feed' };
+const ANCHORS = {
+  positions: 'positions', signals: 'signals', proposals: 'proposals', metrics: 'metrics', pdt: 'pdt', feed: 'feed',
+  history: 'pl-charts',
+};
 
 /** Without a saved key: the public panels at once if the deployment has any, else the key form (as before). */
 async function openPublicView() {
@@ -171,6 +177,7 @@ const LOADERS = {
   async pdt() {
     renderPdt(await get('/pdt/status', state.key));
   },
+  history: () => loadHistory(state.key), // the P/L charts (history.js)
 };
 
 // Coalesces refetches: a burst of events (or a resync while a load runs) costs one request per snapshot.
@@ -274,6 +281,7 @@ async function onRefused() {
 const hasAll = (d, fields) => fields.every((f) => d[f] !== undefined);
 
 function onEvent(event) {
+  countEvent(event); // the event-rate chart (rate.js)
   const feed = $('feed');
   feed.prepend(feedItem(event));
   while (feed.childElementCount > FEED_MAX) feed.lastElementChild.remove();
@@ -290,7 +298,7 @@ function onEvent(event) {
     if (opened || updated) upsertPosition(d);
     else if (closed) removePosition(d);
     else refresh('positions');
-    if (type === 'position.closed') refresh('metrics');
+    if (type === 'position.closed') refresh('metrics', 'history');
   } else if (type.startsWith('position.')) {
     refresh('positions');
   } else if (type === 'signal.generated' && hasAll(d, SIGNAL_FIELDS)) {
@@ -298,11 +306,11 @@ function onEvent(event) {
   } else if (type.startsWith('signal.')) {
     refresh('signals', 'proposals');
   } else if (type.startsWith('trade.') || type.startsWith('order.')) {
-    refresh('positions', 'metrics', 'pdt');
+    refresh('positions', 'metrics', 'pdt', 'history');
   } else if (type.startsWith('pdt.')) {
     refresh('pdt');
   } else if (type.startsWith('metrics.')) {
-    refresh('metrics');
+    refresh('metrics', 'history');
   }
 }
 
@@ -402,6 +410,7 @@ function wire() {
 }
 
 wire();
+startRateChart();
 refreshHealth();
 setInterval(refreshHealth, HEALTH_EVERY_MS);
 const saved = sessionStorage.getItem(KEY_STORE);

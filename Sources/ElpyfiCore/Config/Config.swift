@@ -20,6 +20,8 @@
 ///   `/ws/trades`, ...; see `PublicPaths`); read by both the worker and the sidecar, and checked by `deploy/render-nginx`.
 /// - `ELPYFI_PUBLIC_CACHE_TTL` (`1s`; whole seconds, `N` or `Ns`, 1...3600): how long anonymous answers may be
 ///   cached, by nginx's shared cache and (`Cache-Control: public, max-age=N`) by browsers and CDNs.
+/// - `ELPYFI_METRICS` (`1`): `0` turns off counting for Prometheus in both programs (the exposition then shows zeros);
+///   it exists to measure what counting costs (bench/).
 ///
 /// nginx-side keys (`ELPYFI_PORT`, `ELPYFI_TLS_PORT`, `ELPYFI_CORS_ORIGINS`, `ELPYFI_RATE_LIMIT`, ...)
 /// are read by `deploy/render-nginx`, not here.
@@ -58,6 +60,8 @@ public struct Config: Sendable, Equatable {
     public var publicPaths: PublicPaths
     /// `ELPYFI_PUBLIC_CACHE_TTL`, in seconds.
     public var publicCacheSeconds: Int
+    /// `ELPYFI_METRICS` (1: count, 0: do not).
+    public var metricsEnabled: Bool
 
     /// Reads every key from `environment`; `defaultThreads` is the core count in production.
     public init(environment: [String: String], defaultThreads: Int = 2) throws(ConfigError) {
@@ -87,6 +91,7 @@ public struct Config: Sendable, Equatable {
         streamRingSeconds = try reader.integer("ELPYFI_STREAM_RING_SECONDS", default: 900, in: 1...86_400)
         publicPaths = try PublicPaths(entries: reader.list("ELPYFI_PUBLIC_PATHS"))
         publicCacheSeconds = try reader.seconds("ELPYFI_PUBLIC_CACHE_TTL", default: 1, in: 1...3600)
+        metricsEnabled = try reader.integer("ELPYFI_METRICS", default: 1, in: 0...1) == 1
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")
         }
