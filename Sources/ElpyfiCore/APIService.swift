@@ -1,11 +1,18 @@
 /// The whole REST pipeline for one request, with no transport and no C:
 /// route → method → API key → parameters → database (docs/CONTRACT.md "Order of checks").
 public struct APIService: Sendable {
-    private let verifier: APIKeyVerifier
+    private let policy: AccessPolicy
+    private let publicCacheSeconds: Int
 
-    /// Answers with the keys of `verifier` (development mode when it has none).
+    /// Answers with `policy`'s keys and public paths; anonymous answers may be cached `publicCacheSeconds`.
+    public init(policy: AccessPolicy, publicCacheSeconds: Int = 1) {
+        self.policy = policy
+        self.publicCacheSeconds = publicCacheSeconds
+    }
+
+    /// Answers with the keys of `verifier` (development mode when it has none) and no public path.
     public init(verifier: APIKeyVerifier) {
-        self.verifier = verifier
+        self.init(policy: AccessPolicy(verifier: verifier))
     }
 
     /// The answer to `request`, reading through `database`. Never throws: every failure is an `APIError` answer.
@@ -25,18 +32,23 @@ public struct APIService: Sendable {
         guard let match else { return APIResponse(error: .notFound) }
         guard request.method == "GET" || request.method == "HEAD" else { return APIResponse(error: .methodNotAllowed) }
         let endpoint = match.endpoint
+        var access = AccessDecision.keyed
         if endpoint.requiresAPIKey {
-            switch verifier.check(request.apiKey) {
-            case .allowed: break
-            case .missing: return APIResponse(error: .missingAPIKey)
-            case .invalid: return APIResponse(error: .invalidAPIKey)
-            }
+            access = policy.decide(template: endpoint.template, header: request.apiKey)
+            if let refusal = access.refusal { return APIResponse(error: refusal) }
         }
-        if endpoint.shape == .health { return health(endpoint, database: database, ifNoneMatch: request.ifNoneMatch) }
+        if endpoint.shape == .health {
+            var response = health(endpoint, database: database, ifNoneMatch: request.ifNoneMatch)
+            let templates = policy.publicTemplates
+            if !templates.isEmpty { response.headers.append(("X-Public-Paths", templates.joined(separator: ","))) }
+            return response
+        }
         do {
             let parameters = try match.bind(QueryParameters(request.query))
             let rows = try database.run(endpoint.query, parameters: parameters)
-            return APIResponse.ok(body: try endpoint.body(for: rows), ifNoneMatch: request.ifNoneMatch)
+            var response = APIResponse.ok(body: try endpoint.body(for: rows), ifNoneMatch: request.ifNoneMatch)
+            if access == .anonymous { response.makePublic(maxAgeSeconds: publicCacheSeconds) }
+            return response
         } catch {
             return APIResponse(error: error)
         }

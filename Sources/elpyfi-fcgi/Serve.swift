@@ -47,9 +47,12 @@ enum Serve {
             config.fastCGIThreads = count
         }
 
-        let verifier = APIKeyVerifier(config: config)
-        if verifier.isDevelopmentMode {
+        let policy = AccessPolicy(config: config)
+        if policy.isDevelopmentMode {
             log.warning("DEVELOPMENT MODE: no ELPYFI_API_KEYS or ELPYFI_API_KEY_HASHES configured; every request is allowed")
+        }
+        if !config.publicPaths.isEmpty {
+            log.info("public paths (anonymous access, cacheable \(config.publicCacheSeconds) s): \(config.publicPaths.templates.sorted().joined(separator: ","))")
         }
 
         let listener: FastCGIListener
@@ -64,7 +67,7 @@ enum Serve {
 
         let pool = WorkerPool(
             listener: listener,
-            service: APIService(verifier: verifier),
+            service: APIService(policy: policy, publicCacheSeconds: config.publicCacheSeconds),
             databaseSettings: DatabaseSettings.forREST(config),
             threadCount: config.fastCGIThreads,
             log: log,

@@ -48,15 +48,18 @@ enum ElpyfiStreamCommand {
             log.error("invalid --listen: must be host:port")
             return ExitStatus.badConfiguration
         }
-        let verifier = APIKeyVerifier(config: config)
-        if verifier.isDevelopmentMode {
+        let policy = AccessPolicy(config: config)
+        if policy.isDevelopmentMode {
             log.warning("no API keys configured (ELPYFI_API_KEYS / ELPYFI_API_KEY_HASHES): development mode, every client is let in")
+        }
+        if !config.publicPaths.isEmpty {
+            log.info("public paths (anonymous access): \(config.publicPaths.templates.sorted().joined(separator: ","))")
         }
 
         // One event loop per core (ELPYFI_STREAM_THREADS): NIO spreads connections over them, each loop's hub
         // owns its clients, and the listener thread hands every loop each event once, already framed.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.streamThreads)
-        let hubs = StreamHubs(group: group, gate: UpgradeGate(verifier: verifier), config: config)
+        let hubs = StreamHubs(group: group, gate: UpgradeGate(policy: policy), config: config)
         let server: Channel
         do {
             server = try StreamServer.bind(host: host, port: port, group: group, hubs: hubs, queueBytes: config.streamClientQueueBytes)

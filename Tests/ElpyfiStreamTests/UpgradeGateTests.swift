@@ -125,3 +125,41 @@ import Testing
         #expect(cached.status == 304 && cached.body.isEmpty)
     }
 }
+
+@Suite struct PublicStreamGateTests {
+    private let gate = UpgradeGate(policy: AccessPolicy(verifier: APIKeyVerifier(keys: ["k1"], hashes: []),
+                                                        publicPaths: try! PublicPaths(entries: ["/ws/trades"])))
+
+    private func decide(_ uri: String, key: [String] = []) -> StreamOutcome {
+        gate.decide(StreamRequest(method: "GET", uri: uri, apiKeyHeaders: key, isUpgrade: true), isListening: true, retryAfterSeconds: 2)
+    }
+
+    @Test func aListedStreamUpgradesWithoutAKey() {
+        #expect(decide("/ws/trades") == .upgrade(Subscription(filter: StreamFilter(kind: .trades))))
+        #expect(decide("/ws/trades?api_key=") == .upgrade(Subscription(filter: StreamFilter(kind: .trades))))
+        #expect(decide("/ws/trades?api_key=%20") == .upgrade(Subscription(filter: StreamFilter(kind: .trades))))
+        #expect(decide("/ws/trades", key: [" "]) == .upgrade(Subscription(filter: StreamFilter(kind: .trades))))
+    }
+
+    @Test func aWrongKeyOnAListedStreamIsStill403() {
+        #expect(decide("/ws/trades?api_key=bad") == .refuse(.api(.invalidAPIKey)))
+        #expect(decide("/ws/trades", key: ["bad"]) == .refuse(.api(.invalidAPIKey)))
+        #expect(decide("/ws/trades?api_key=a&api_key=b") == .refuse(.api(.invalidAPIKey)))
+        #expect(decide("/ws/trades?api_key=%ZZ") == .refuse(.api(.invalidAPIKey)))
+    }
+
+    @Test func otherStreamsStillNeedAKeyWhateverTheQuery() {
+        #expect(decide("/ws") == .refuse(.api(.missingAPIKey)))
+        #expect(decide("/ws/signals?stream=trades") == .refuse(.api(.missingAPIKey)))
+        #expect(decide("/ws?path=/ws/trades") == .refuse(.api(.missingAPIKey)))
+        #expect(decide("/ws/trades/") == .refuse(.api(.notFound)))
+    }
+
+    @Test func anonymousStreamsStillValidateTheirParameters() {
+        if case .refuse(.api(.invalidParameter(let name, _))) = decide("/ws/trades?strategy=a%20b") {
+            #expect(name == "strategy")
+        } else {
+            Issue.record("not a 400")
+        }
+    }
+}

@@ -258,11 +258,11 @@ def _free_port() -> int:
 def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) -> tuple[subprocess.Popen, int] | None:
     """Renders and starts an extra nginx with `settings`; (process, HTTP port) once it runs, None if it could not bind."""
     port = _free_port()
-    env = {**os.environ, **settings, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
+    env = {**os.environ, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
            "ELPYFI_OPS_LISTEN": f"127.0.0.1:{_free_port()}",
            "ELPYFI_FCGI_UPSTREAMS": f"{run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(out),
            "ELPYFI_TLS_CERT": f"{run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{run_dir}/tls/key.pem",
-           "ELPYFI_DOC_ROOT": str(REPO)}
+           "ELPYFI_DOC_ROOT": str(REPO), **settings}
     conf = out / "conf"
     subprocess.run([str(REPO / "deploy" / "render-nginx"), str(conf)], env=env, check=True, capture_output=True)
     (out / "nginx.pid").unlink(missing_ok=True)
@@ -285,7 +285,8 @@ def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) 
 
 
 def _extra_nginx(out: pathlib.Path, run_dir: str, settings: dict):
-    """Yields the port of an extra nginx rendered with `settings`; stops it (and drops its RAM cache) afterwards."""
+    """Yields the port of an extra nginx rendered with `settings` (which may override its upstreams, e.g.
+    ELPYFI_FCGI_UPSTREAMS / ELPYFI_STREAM_LISTEN); stops it (and drops its RAM caches) afterwards."""
     for _ in range(3):  # a port taken between the check and nginx's bind: try others
         started = _start_tight_nginx(out, run_dir, settings)
         if started:
@@ -299,6 +300,7 @@ def _extra_nginx(out: pathlib.Path, run_dir: str, settings: dict):
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(f"/dev/shm/elpyfi-microcache-{port}", ignore_errors=True)
+        shutil.rmtree(f"/dev/shm/elpyfi-public-cache-{port}", ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -430,6 +432,23 @@ def test_tls_port_refuses_tls_1_0_and_1_1(tls_url, version):
 def test_tls_port_serves_the_api(tls_url):
     resp = requests.get(f"{tls_url}/nope-tls", verify=False, timeout=10)
     assert_json_error(resp, 404, "not_found")
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+@pytest.mark.parametrize("path", ["/health", "/nope-hsts", "/openapi.yaml", "/", "/ui/style.css", "/stream/health"])
+def test_tls_answers_carry_hsts_and_plain_http_ones_do_not(tls_url, base_url, path):
+    """ELPYFI_HSTS_MAX_AGE's default (63072000) on every answer of the TLS port: the worker's, nginx's own errors,
+    static files and the sidecar's; never on the plain HTTP port (browsers ignore it there anyway)."""
+    resp = requests.get(f"{tls_url}{path}", verify=False, timeout=10)
+    assert resp.headers.get("Strict-Transport-Security") == "max-age=63072000", (resp.status_code, resp.headers)
+    assert "Strict-Transport-Security" not in requests.get(f"{base_url}{path}", timeout=10).headers
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_tls_refusals_carry_hsts_too(tls_url):
+    resp = requests.post(f"{tls_url}/positions", verify=False, timeout=10)
+    assert_json_error(resp, 405, "method_not_allowed")
+    assert resp.headers.get("Strict-Transport-Security") == "max-age=63072000"
 
 
 # -- documents ----------------------------------------------------------------------------------------------------------

@@ -426,6 +426,81 @@ def test_screenshot_is_written_to_the_run_dir(browser, base_url, api_key, strate
     assert path.stat().st_size > 10_000
 
 
+# ---- the public view (ELPYFI_PUBLIC_PATHS) -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def public_site(tmp_path_factory, run_dir):
+    """A public deployment (test_public_access.py: /positions, /strategies, /metrics/*, /ws/trades public) with
+    roomy anonymous limits: a page load is a dozen requests from one address."""
+    from test_public_access import public_deployment
+    with public_deployment(tmp_path_factory.mktemp("public-page"), run_dir, ELPYFI_PUBLIC_RATE_LIMIT="50r/s",
+                           ELPYFI_PUBLIC_RATE_BURST="100", ELPYFI_PUBLIC_WS_PER_ADDRESS="10") as deployment:
+        yield deployment
+
+
+def open_public_page(driver, url: str) -> None:
+    old = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.switch_to.window(old)
+    driver.close()
+    driver.switch_to.window(driver.window_handles[-1])
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORDER})
+    driver.get(url + "/")
+
+
+def locked(driver) -> dict[str, bool]:
+    return js(driver, """return Object.fromEntries(['positions', 'signals', 'proposals', 'metrics', 'feed']
+        .map((id) => [id, document.getElementById(id).closest('.card').classList.contains('locked')]));""")
+
+
+def test_public_view_shows_the_public_panels_at_once_and_asks_a_key_only_for_the_rest(browser, public_site, api_key,
+                                                                                       strategy, run_dir, db):
+    open_public_page(browser, public_site.url)
+    wait_until(browser, lambda d: d.find_element(By.ID, "dashboard").is_displayed(), what="the dashboard, no key")
+    assert not browser.find_element(By.ID, "key-panel").is_displayed()
+    wait_until(browser, lambda d: any(r[1] == strategy for r in position_rows(d)), what="the public positions")
+    wait_until(browser, lambda d: strategy in d.find_element(By.ID, "metrics").text, what="the public metrics")
+    wait_until(browser, lambda d: d.find_element(By.ID, "feed-status").get_attribute("data-state") == "ok",
+               what="the anonymous stream (/ws/trades)")
+    assert locked(browser) == {"positions": False, "signals": True, "proposals": True, "metrics": False,
+                               "feed": False}
+    notes = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".locked-note") if e.is_displayed()]
+    assert len(notes) == 2 and all("Needs an API key" in n for n in notes), notes
+    assert "needs an API key" in browser.find_element(By.ID, "pdt").text
+    assert not browser.find_element(By.ID, "signals").is_displayed()
+    # Events that would refresh a private panel (pdt., trade.) leave it alone: nothing private is ever asked for,
+    # so no 401 in the console and no error line.
+    db.notify({"type": "pdt.trade_used", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy}})
+    db.notify({"type": "trade.executed", "timestamp": "2024-01-15T10:31:00Z", "data": {"strategy": strategy}})
+    wait_until(browser, lambda d: "trade.executed" in d.find_element(By.ID, "feed").text, what="the events")
+    time.sleep(0.5)
+    assert "needs an API key" in browser.find_element(By.ID, "pdt").text
+    assert browser.find_element(By.ID, "error").text == ""
+    assert problems(browser) == []
+    full_page_screenshot(browser, pathlib.Path(run_dir) / "status-page-public.png")
+
+    # A key for the rest: the form opens above the public panels, and the key unlocks everything.
+    browser.find_element(By.CSS_SELECTOR, ".locked-note button").click()
+    wait_until(browser, lambda d: d.find_element(By.ID, "key-input").is_displayed(), what="the key form")
+    assert browser.find_element(By.ID, "dashboard").is_displayed()
+    enter_key(browser, api_key)
+    wait_until(browser, lambda d: not any(locked(d).values()), what="every panel unlocked")
+    wait_until(browser, lambda d: "remaining" in d.find_element(By.ID, "pdt").text, what="the PDT line")
+    wait_until(browser, lambda d: d.find_element(By.ID, "feed-status").get_attribute("data-state") == "ok",
+               what="the keyed stream")
+    assert problems(browser) == []
+
+
+def test_private_deployment_still_asks_for_the_key_first_and_requests_nothing_private(browser, base_url, logs):
+    mark = logs.mark()
+    open_page(browser, base_url)  # waits for the key prompt
+    assert not browser.find_element(By.ID, "dashboard").is_displayed()
+    time.sleep(0.5)
+    paths = {e["path"] for e in logs.access_entries(mark)}
+    assert paths <= {"/", "/health", "/stream/health"} | {p for p in paths if p.startswith("/ui/")}, paths
+    assert problems(browser) == []
+
+
 # ---- the README screenshot (script mode) ---------------------------------------------------------------------
 
 def full_page_screenshot(driver, path: pathlib.Path, width: int = 1280, mobile: bool = False) -> None:
@@ -454,12 +529,17 @@ def main() -> int:
     ap.add_argument("--key", default=dev_env.get("ELPYFI_DEV_API_KEY", ""))
     ap.add_argument("--settle", type=float, default=45.0,
                     help="seconds of live events to collect first (the event-rate chart counts from page load)")
+    ap.add_argument("--public", action="store_true", help="the public view (no key; ELPYFI_PUBLIC_PATHS set)")
     args = ap.parse_args()
     out = pathlib.Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
     driver = make_driver(pathlib.Path(tempfile.gettempdir()))
     try:
-        open_dashboard(driver, args.base_url, args.key)
+        if args.public:
+            open_public_page(driver, args.base_url)
+            wait_until(driver, lambda d: d.find_element(By.ID, "dashboard").is_displayed(), what="the dashboard")
+        else:
+            open_dashboard(driver, args.base_url, args.key)
         wait_until(driver, lambda d: len(position_rows(d)) > 0, what="positions")
         time.sleep(args.settle)
         full_page_screenshot(driver, out)

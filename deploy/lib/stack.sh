@@ -10,7 +10,9 @@ STACK_ENV=(ELPYFI_PORT ELPYFI_TLS_PORT ELPYFI_STREAM_LISTEN ELPYFI_DATABASE_URL 
     ELPYFI_RATE_LIMIT_PER_ADDRESS ELPYFI_RATE_BURST_PER_ADDRESS
     ELPYFI_WS_CONN_LIMIT ELPYFI_TIMEZONE ELPYFI_STREAM_PING_SECONDS ELPYFI_STREAM_PING_TIMEOUT_SECONDS
     ELPYFI_STREAM_CLIENT_QUEUE_BYTES ELPYFI_STREAM_RING_EVENTS ELPYFI_STREAM_RING_SECONDS ELPYFI_STREAM_THREADS
-    ELPYFI_STATEMENT_TIMEOUT_MS ELPYFI_DB_CONNECT_TIMEOUT ELPYFI_OPS_LISTEN ELPYFI_METRICS)
+    ELPYFI_STATEMENT_TIMEOUT_MS ELPYFI_DB_CONNECT_TIMEOUT ELPYFI_OPS_LISTEN ELPYFI_METRICS ELPYFI_MICROCACHE_TTL
+    ELPYFI_PUBLIC_PATHS ELPYFI_PUBLIC_CACHE_TTL ELPYFI_PUBLIC_RATE_LIMIT ELPYFI_PUBLIC_RATE_BURST ELPYFI_PUBLIC_WS_PER_ADDRESS
+    ELPYFI_TRUSTED_PROXIES ELPYFI_REAL_IP_HEADER ELPYFI_HSTS_MAX_AGE ELPYFI_UPSTREAM_TIMEOUT)
 
 # stack_save: $RUN/stack.env (mode 600: it holds the keys), sourced by stack_load.
 stack_save() {
@@ -168,6 +170,11 @@ stack_up() {
     svc_dir "$RUN"
     stage_for_svc
     stack_save
+    # nginx's config first: a malformed ELPYFI_* value (public paths, trusted proxies, ...) stops here, naming the
+    # variable, before anything has started.
+    make_cert "$RUN/tls"
+    nginx_render
+    nginx_check
     pg_init
     pg_start
     pg_create_db
@@ -181,12 +188,9 @@ stack_up() {
             step "keeping the existing rows (no demo reload; ELPYFI_DEMO_RELOAD=1 reloads)"
         fi
     fi
-    make_cert "$RUN/tls"
     workers_start
     stream_start
     demo_events_start
-    nginx_render
-    nginx_check
     nginx_start
     wait_healthy
     # Nothing reports success over a process that has died since it started.

@@ -18,6 +18,10 @@ const $ = (id) => document.getElementById(id);
 
 const state = {
   key: null,
+  // The public view (no key, ELPYFI_PUBLIC_PATHS set): the public templates from /health's X-Public-Paths, and
+  // the panels they open (the others are never requested: events that would refresh them are ignored).
+  publicPaths: null,
+  openPanels: new Set(),
   stream: null,
   positions: [],
   signals: { strategy: '', action: '', before: null, history: [], rows: [] },
@@ -26,13 +30,16 @@ const state = {
 
 // ---- the key ------------------------------------------------------------------------------------------------
 
-/** Shows the key form with `message` (a refusal says so plainly) and stops everything that used the old key. */
+/** Shows the key form with `message` (a refusal says so plainly) and stops everything that used the old key.
+ * In the public view the public panels stay on screen below the form. */
 function askForKey(message) {
-  state.stream?.stop();
-  state.stream = null;
+  if (state.key || !state.publicPaths) {
+    state.stream?.stop();
+    state.stream = null;
+  }
   state.key = null;
   sessionStorage.removeItem(KEY_STORE);
-  $('dashboard').hidden = true;
+  $('dashboard').hidden = !state.publicPaths;
   $('change-key').hidden = true;
   $('key-panel').hidden = false;
   $('key-message').textContent = message;
@@ -52,10 +59,13 @@ async function useKey(key) {
   }
   state.stream?.stop();
   state.key = key;
+  state.publicPaths = null;
+  unlockPanels();
   sessionStorage.setItem(KEY_STORE, key);
   $('key-panel').hidden = true;
   $('dashboard').hidden = false;
   $('change-key').hidden = false;
+  $('change-key').textContent = 'Change key';
   refresh(...Object.keys(LOADERS));
   state.stream = new Stream(key, { onEvent, onResync, onStatus, onRefused });
   state.stream.start();
@@ -65,6 +75,77 @@ function authMessage(e) {
   return e.status === 403
     ? 'That key was refused (403 invalid_api_key). Check it and enter it again, or use another key.'
     : 'This API needs a key (401 missing_api_key). Enter one to continue.';
+}
+
+// ---- the public view: no key, only what ELPYFI_PUBLIC_PATHS lists --------------------------------------------
+
+// What each panel reads: it is public when all of it is (the worker decides; /health names the public templates).
+const NEEDS = {
+  positions: ['/positions'],
+  signals: ['/signals/recent'],
+  proposals: ['/signals/proposed'],
+  metrics: ['/strategies', '/metrics/{strategy}'],
+  pdt: ['/pdt/status'],
+  history: ['/strategies', '/metrics/{strategy}/history'],
+};
+const STREAMS = ['/ws', '/ws/trades', '/ws/signals'];
+// The element each panel fills: its card is marked when it needs a key.
+const ANCHORS = {
+  positions: 'positions', signals: 'signals', proposals: 'proposals', metrics: 'metrics', pdt: 'pdt', feed: 'feed',
+  history: 'pl-charts',
+};
+
+/** Without a saved key: the public panels at once if the deployment has any, else the key form (as before). */
+async function openPublicView() {
+  let paths = [];
+  try {
+    const res = await fetch('/health', { cache: 'no-cache', credentials: 'omit' });
+    paths = (res.headers.get('X-Public-Paths') || '').split(',').filter(Boolean);
+  } catch {
+    paths = [];
+  }
+  if (state.key) return; // a key was entered meanwhile
+  if (paths.length === 0) return askForKey('');
+  state.publicPaths = new Set(paths);
+  $('key-panel').hidden = true;
+  $('dashboard').hidden = false;
+  $('change-key').hidden = false;
+  $('change-key').textContent = 'Enter API key';
+  const open = Object.keys(NEEDS).filter((name) => NEEDS[name].every((p) => state.publicPaths.has(p)));
+  state.openPanels = new Set(open);
+  for (const name of Object.keys(NEEDS)) if (!open.includes(name)) lockPanel(name);
+  refresh(...open);
+  const stream = STREAMS.find((p) => state.publicPaths.has(p));
+  if (stream) {
+    state.stream = new Stream(null, { onEvent, onResync: () => refresh(...open), onStatus, onRefused: () => {} }, stream);
+    state.stream.start();
+  } else {
+    lockPanel('feed');
+  }
+}
+
+/** Marks a panel as needing a key: its content is hidden and a note with a button asks for one. */
+function lockPanel(name) {
+  if (name === 'pdt') {
+    $('pdt').textContent = 'PDT: needs an API key';
+    $('pdt').dataset.locked = 'true';
+    return;
+  }
+  const card = $(ANCHORS[name]).closest('.card');
+  if (card.classList.contains('locked')) return;
+  card.classList.add('locked');
+  const button = el('button', { type: 'button', textContent: 'Enter API key' });
+  button.addEventListener('click', () => askForKey('This panel needs an API key.'));
+  const note = el('p', { className: 'locked-note' }, 'Needs an API key. ', button);
+  (card.querySelector('.card-head') ?? card.querySelector('h2')).after(note);
+}
+
+function unlockPanels() {
+  for (const card of document.querySelectorAll('.card.locked')) {
+    card.classList.remove('locked');
+    card.querySelector('.locked-note')?.remove();
+  }
+  delete $('pdt').dataset.locked;
 }
 
 // ---- snapshots over REST ------------------------------------------------------------------------------------
@@ -103,6 +184,7 @@ const LOADERS = {
 const jobs = {};
 function refresh(...names) {
   for (const name of names) {
+    if (!state.key && state.publicPaths && !state.openPanels.has(name)) continue; // needs a key: not asked for
     const job = (jobs[name] ??= { timer: null, running: false, again: false });
     if (job.running) job.again = true;
     else if (!job.timer) job.timer = setTimeout(() => run(name), 50);
@@ -114,10 +196,11 @@ async function run(name) {
   job.timer = null;
   job.running = true;
   try {
-    if (state.key) await LOADERS[name]();
+    if (state.key || state.publicPaths) await LOADERS[name]();
     setError(name, '');
   } catch (e) {
-    if (e instanceof ApiError && e.isAuth) askForKey(authMessage(e));
+    if (e instanceof ApiError && e.isAuth && !state.key && state.publicPaths) lockPanel(name);
+    else if (e instanceof ApiError && e.isAuth) askForKey(authMessage(e));
     else setError(name, describe(e));
   } finally {
     job.running = false;
@@ -332,4 +415,4 @@ refreshHealth();
 setInterval(refreshHealth, HEALTH_EVERY_MS);
 const saved = sessionStorage.getItem(KEY_STORE);
 if (saved) useKey(saved);
-else askForKey('');
+else openPublicView();

@@ -7,10 +7,12 @@ import { parseExact } from './json.js';
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 
-/** One auto-reconnecting /ws connection. Callbacks: onEvent(event), onResync(reason), onStatus(text, state), onRefused(). */
+/** One auto-reconnecting stream connection (`path`, default /ws; no key = anonymous, on a public stream).
+ * Callbacks: onEvent(event), onResync(reason), onStatus(text, state), onRefused(). */
 export class Stream {
-  constructor(key, { onEvent, onResync, onStatus, onRefused }) {
+  constructor(key, { onEvent, onResync, onStatus, onRefused }, path = '/ws') {
     this.key = key;
+    this.path = path;
     this.on = { onEvent, onResync, onStatus, onRefused };
     this.epoch = null;
     this.seq = null;
@@ -24,14 +26,15 @@ export class Stream {
   start() {
     this.stopped = false;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const params = new URLSearchParams({ api_key: this.key });
+    const params = new URLSearchParams(this.key ? { api_key: this.key } : {});
     const resuming = this.epoch !== null && this.seq !== null;
     if (resuming) {
       params.set('since', String(this.seq));
       params.set('epoch', this.epoch);
     }
     let confirmed = false;
-    const ws = new WebSocket(`${proto}//${location.host}/ws?${params}`);
+    const query = params.toString();
+    const ws = new WebSocket(`${proto}//${location.host}${this.path}${query ? `?${query}` : ''}`);
     this.ws = ws;
     this.on.onStatus(resuming ? `reconnecting (since #${this.seq})…` : 'connecting…', 'wait');
 

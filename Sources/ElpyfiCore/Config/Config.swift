@@ -19,6 +19,10 @@
 /// - `ELPYFI_STREAM_THREADS` (number of cores, 1...64): the sidecar's event loops; clients are spread across them.
 /// - `ELPYFI_STREAM_ID` (`1`, 1-16 of `[a-z0-9]`): this sidecar's id, the prefix of its epoch ids (`1-3f9a…`);
 ///   with several sidecars each has its own, and nginx routes a resume to the sidecar named by its epoch.
+/// - `ELPYFI_PUBLIC_PATHS` (none): comma-separated paths that also answer without a key (`/positions`, `/metrics/*`,
+///   `/ws/trades`, ...; see `PublicPaths`); read by both the worker and the sidecar, and checked by `deploy/render-nginx`.
+/// - `ELPYFI_PUBLIC_CACHE_TTL` (`1s`; whole seconds, `N` or `Ns`, 1...3600): how long anonymous answers may be
+///   cached, by nginx's shared cache and (`Cache-Control: public, max-age=N`) by browsers and CDNs.
 /// - `ELPYFI_METRICS` (`1`): `0` turns off counting for Prometheus in both programs (the exposition then shows zeros);
 ///   it exists to measure what counting costs (bench/).
 ///
@@ -59,6 +63,10 @@ public struct Config: Sendable, Equatable {
     public var streamThreads: Int
     /// `ELPYFI_STREAM_ID`.
     public var streamID: String
+    /// `ELPYFI_PUBLIC_PATHS`.
+    public var publicPaths: PublicPaths
+    /// `ELPYFI_PUBLIC_CACHE_TTL`, in seconds.
+    public var publicCacheSeconds: Int
     /// `ELPYFI_METRICS` (1: count, 0: do not).
     public var metricsEnabled: Bool
 
@@ -94,6 +102,8 @@ public struct Config: Sendable, Equatable {
               streamID.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }) else {
             throw ConfigError(variable: "ELPYFI_STREAM_ID", reason: "must be 1 to 16 of a-z and 0-9")
         }
+        publicPaths = try PublicPaths(entries: reader.list("ELPYFI_PUBLIC_PATHS"))
+        publicCacheSeconds = try reader.seconds("ELPYFI_PUBLIC_CACHE_TTL", default: 1, in: 1...3600)
         metricsEnabled = try reader.integer("ELPYFI_METRICS", default: 1, in: 0...1) == 1
         guard streamPingTimeoutSeconds > streamPingSeconds else {
             throw ConfigError(variable: "ELPYFI_STREAM_PING_TIMEOUT_SECONDS", reason: "must be longer than ELPYFI_STREAM_PING_SECONDS")

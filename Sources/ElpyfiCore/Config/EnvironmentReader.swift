@@ -1,6 +1,6 @@
 /// Typed access to environment variables that turns every malformed value into a `ConfigError`.
 struct EnvironmentReader {
-    private let environment: [String: String]
+    fileprivate let environment: [String: String]
 
     init(_ environment: [String: String]) { self.environment = environment }
 
@@ -26,6 +26,19 @@ struct EnvironmentReader {
         let text = raw.trimmingASCIIWhitespace()
         guard let value = DecimalDigits.parse(text), range.contains(value) else {
             throw ConfigError(variable: name, reason: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
+
+extension EnvironmentReader {
+    /// Whole seconds within `range`, written `N` or `Ns` (as nginx writes times: `ELPYFI_PUBLIC_CACHE_TTL=1s`).
+    func seconds(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let raw = environment[name] else { return fallback }
+        var text = raw.trimmingASCIIWhitespace()
+        if text.hasSuffix("s") { text.removeLast() }
+        guard let value = DecimalDigits.parse(text), range.contains(value) else {
+            throw ConfigError(variable: name, reason: "must be whole seconds from \(range.lowerBound) to \(range.upperBound), e.g. 1s")
         }
         return value
     }

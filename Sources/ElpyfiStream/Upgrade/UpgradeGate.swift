@@ -33,10 +33,13 @@ public enum StreamOutcome: Equatable, Sendable {
 /// Decides every request before any upgrade, in the contract's order:
 /// path (404) → method (405) → key (401/403) → parameters (400) → LISTEN (503).
 public struct UpgradeGate: Sendable {
-    private let verifier: APIKeyVerifier
+    private let policy: AccessPolicy
 
-    /// A gate checking keys with `verifier`.
-    public init(verifier: APIKeyVerifier) { self.verifier = verifier }
+    /// A gate deciding keys and anonymous access with `policy` (the REST worker's rules).
+    public init(policy: AccessPolicy) { self.policy = policy }
+
+    /// A gate checking keys with `verifier`, with no public stream.
+    public init(verifier: APIKeyVerifier) { self.init(policy: AccessPolicy(verifier: verifier)) }
 
     /// The verdict for `request`; `isListening` and `retryAfterSeconds` describe LISTEN right now.
     public func decide(_ request: StreamRequest, isListening: Bool, retryAfterSeconds: Int) -> StreamOutcome {
@@ -48,11 +51,9 @@ public struct UpgradeGate: Sendable {
         guard let kind = StreamKind(path: String(path)) else { return .refuse(.api(.notFound)) }
         guard request.method == "GET" || request.method == "HEAD" else { return .refuse(.api(.methodNotAllowed)) }
         let parameters = QueryParameters(target.query)
-        switch authenticate(request.apiKeyHeaders, parameters) {
-        case .allowed: break
-        case .missing: return .refuse(.api(.missingAPIKey))
-        case .invalid: return .refuse(.api(.invalidAPIKey))
-        }
+        // A stream's template is its path (`/ws/trades`), already matched exactly by `StreamKind`.
+        let access = policy.decide(template: String(path), key: UpgradeGate.presentedKey(request.apiKeyHeaders, parameters))
+        if let refusal = access.refusal { return .refuse(.api(refusal)) }
         let subscription: Subscription
         do {
             subscription = try UpgradeGate.subscription(kind: kind, parameters)
@@ -65,17 +66,17 @@ public struct UpgradeGate: Sendable {
     }
 
     /// `X-API-Key` when it has a value, else the `api_key` query parameter (browsers cannot set headers on a WebSocket).
-    private func authenticate(_ headers: [String], _ parameters: QueryParameters) -> AuthOutcome {
+    static func presentedKey(_ headers: [String], _ parameters: QueryParameters) -> PresentedKey {
         let headerValues = headers.filter { !$0.trimmingASCIIWhitespace().isEmpty }
         if !headerValues.isEmpty {
             // Two headers are never one valid key (a proxy would join them with a comma).
-            return verifier.check(headerValues.joined(separator: ","))
+            return .value(headerValues.joined(separator: ","))
         }
         let values = parameters.pairs.filter { $0.name == "api_key" }.map(\.value)
         switch values.count {
-        case 0: return verifier.check(nil)
-        case 1: return values[0].map { verifier.check($0) } ?? (verifier.isDevelopmentMode ? .allowed : .invalid)
-        default: return verifier.isDevelopmentMode ? .allowed : .invalid
+        case 0: return .absent
+        case 1: return values[0].map(PresentedKey.value) ?? .unusable
+        default: return .unusable
         }
     }
 
