@@ -23,11 +23,6 @@ extension ClientRegistry {
         clients[id]?.replayCursor != nil
     }
 
-    /// Clients currently replaying.
-    public var replayingCount: Int {
-        clients.values.reduce(0) { $0 + ($1.replayCursor == nil ? 0 : 1) }
-    }
-
     /// The next step of `id`'s replay: matching ring frames after its cursor, up to about
     /// `maxBytes` (at least one frame), and the cursor moves past them. Nil when the client
     /// is live or gone. Call only while its socket has room, so that turning live happens

@@ -73,8 +73,6 @@ public struct ClientRegistry<Handle> {
     public var isListening: Bool { epoch != nil }
     /// Connected clients.
     public var clientCount: Int { clients.count }
-    /// Events held for resumes.
-    public var ringCount: Int { ring.count }
 
     // MARK: Listener
 

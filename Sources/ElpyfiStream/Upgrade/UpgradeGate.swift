@@ -68,10 +68,8 @@ public struct UpgradeGate: Sendable {
     /// `X-API-Key` when it has a value, else the `api_key` query parameter (browsers cannot set headers on a WebSocket).
     static func presentedKey(_ headers: [String], _ parameters: QueryParameters) -> PresentedKey {
         let headerValues = headers.filter { !$0.trimmingASCIIWhitespace().isEmpty }
-        if !headerValues.isEmpty {
-            // Two headers are never one valid key (a proxy would join them with a comma).
-            return .value(headerValues.joined(separator: ","))
-        }
+        // Two headers are never one valid key: joined as REST joins them (a proxy would do the same).
+        if let joined = APIRequest.headerValue(fromLines: headerValues) { return .value(joined) }
         let values = parameters.pairs.filter { $0.name == "api_key" }.map(\.value)
         switch values.count {
         case 0: return .absent
