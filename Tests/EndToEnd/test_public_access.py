@@ -22,13 +22,13 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.parse
 import uuid
 
 import pytest
 import requests
 
 from test_deploy import REPO, _extra_nginx, _free_port, assert_json_error
+from test_stream_support import raw_handshake
 
 PUBLIC = "/positions,/strategies,/metrics/*,/ws/trades"
 PROXY_ADDRESS = "127.0.0.77"
@@ -348,27 +348,7 @@ def test_anonymous_requests_are_limited_per_address_and_keyed_ones_are_not_charg
 
 def _upgrade(base: str, path: str, source: str, headers: dict[str, str] | None = None):
     """A raw WebSocket upgrade from `source`; returns (socket, status, body)."""
-    u = urllib.parse.urlsplit(base)
-    sock = socket.socket()
-    sock.settimeout(10)
-    sock.bind((source, 0))
-    sock.connect((u.hostname, u.port))
-    lines = [f"GET {path} HTTP/1.1", f"Host: {u.hostname}", "Upgrade: websocket", "Connection: Upgrade",
-             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status = int(head.split()[1])
-    if status != 101:
-        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
-        while len(rest) < length:
-            rest += sock.recv(65536)
+    sock, status, _, rest = raw_handshake(base, path, headers, source=source)
     return sock, status, rest
 
 

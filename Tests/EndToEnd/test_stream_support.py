@@ -95,12 +95,15 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 # -- raw sockets: for what a WebSocket library hides (refusals before the upgrade, pings, not reading) ---------
 
 def raw_handshake(ws_url: str, path: str, headers: dict[str, str] | None = None, rcvbuf: int | None = None,
-                  timeout: float = 10.0):
-    """Sends an upgrade request through nginx; returns (socket, status, headers, body-or-leftover bytes).
+                  timeout: float = 10.0, source: str | None = None):
+    """Sends an upgrade request through nginx (from the local address `source` if given, for per-address limits);
+    returns (socket, status, headers, body-or-leftover bytes).
 
     For a 101 the returned bytes are whatever followed the response head (the start of the frame stream)."""
     parsed = urllib.parse.urlsplit(ws_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if source:
+        sock.bind((source, 0))
     if rcvbuf:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(timeout)
