@@ -3,11 +3,15 @@
 public struct APIService: Sendable {
     private let policy: AccessPolicy
     private let publicCacheSeconds: Int
+    /// `/health`'s `X-Public-Paths` value, composed once (nil when nothing is public).
+    private let publicPathsHeader: String?
 
     /// Answers with `policy`'s keys and public paths; anonymous answers may be cached `publicCacheSeconds`.
     public init(policy: AccessPolicy, publicCacheSeconds: Int = 1) {
         self.policy = policy
         self.publicCacheSeconds = publicCacheSeconds
+        let templates = policy.publicTemplates
+        publicPathsHeader = templates.isEmpty ? nil : templates.joined(separator: ",")
     }
 
     /// Answers with the keys of `verifier` (development mode when it has none) and no public path.
@@ -39,8 +43,7 @@ public struct APIService: Sendable {
         }
         if endpoint.shape == .health {
             var response = health(endpoint, database: database, ifNoneMatch: request.ifNoneMatch)
-            let templates = policy.publicTemplates
-            if !templates.isEmpty { response.headers.append(("X-Public-Paths", templates.joined(separator: ","))) }
+            if let publicPathsHeader { response.headers.append(("X-Public-Paths", publicPathsHeader)) }
             return response
         }
         do {

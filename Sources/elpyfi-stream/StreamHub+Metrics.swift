@@ -16,8 +16,3 @@ extension StreamHub {
     /// Zeros, for `ELPYFI_METRICS=0`.
     private static let disabledMetrics = StreamMetrics(stats: StreamStats(loopCount: 1), startedAtMilliseconds: 0)
 }
-
-extension Int64 {
-    /// A duration in nanoseconds as an unsigned count (negative clock steps count as 0).
-    var clampedToUInt64: UInt64 { self < 0 ? 0 : UInt64(self) }
-}

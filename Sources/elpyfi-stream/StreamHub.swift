@@ -135,16 +135,13 @@ final class StreamHub: @unchecked Sendable {
     /// client gets from one batch leave in one write (NIO's `writev`).
     private func deliver(_ batch: [RelayedEvent]) {
         loop.preconditionInEventLoop()
-        var written = 0
         for event in batch {
             guard case .send(_, let clients)? = registry.relay(event) else { continue }
             // This loop's one copy of the frame; every client's write shares its storage.
             let buffer = ByteBuffer(bytes: event.frame)
             for client in clients where client.write(buffer) { queueFlush(client) }
-            written += clients.count
         }
         flushPending()
-        counters.framesWritten.add(written, ordering: .relaxed)
     }
 
     // MARK: Clients
@@ -216,7 +213,6 @@ final class StreamHub: @unchecked Sendable {
             case .frames(let frames):
                 for frame in frames { client.writePaced(ByteBuffer(bytes: frame)) }
                 client.flush()
-                counters.framesWritten.add(frames.count, ordering: .relaxed)
             case .gap(let frame):
                 client.writePaced(ByteBuffer(bytes: frame))
                 client.flush()

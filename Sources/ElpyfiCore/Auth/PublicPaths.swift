@@ -8,10 +8,8 @@
 /// make its path "listed".
 public struct PublicPaths: Sendable, Equatable {
     /// The templates that may be listed: every keyed REST endpoint and the three streams.
-    public static let listable: [String] = [
-        "/positions", "/signals/recent", "/signals/proposed", "/metrics/{strategy}", "/metrics/{strategy}/history",
-        "/pdt/status", "/strategies", "/ws", "/ws/signals", "/ws/trades",
-    ]
+    public static let listable: [String] =
+        EndpointTable.all.filter(\.requiresAPIKey).map(\.template) + ["/ws", "/ws/signals", "/ws/trades"]
 
     /// The listed templates.
     public let templates: Set<String>

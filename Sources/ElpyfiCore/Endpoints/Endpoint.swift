@@ -47,10 +47,9 @@ public struct Endpoint: Sendable {
             .map { $0.hasPrefix("{") ? nil : $0 }
     }
 
-    /// The raw path's segments when it fits this template (nil otherwise); no decoding, no slash leniency.
-    func pathValues(_ path: Substring) -> [Substring]? {
-        guard path.first == "/" else { return nil }
-        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+    /// The path parameters when the raw path's segments (`parts`, split once per request) fit this template,
+    /// nil otherwise; no decoding, no slash leniency.
+    func pathValues(_ parts: [Substring]) -> [Substring]? {
         guard parts.count == segments.count else { return nil }
         var values: [Substring] = []
         for (part, segment) in zip(parts, segments) {

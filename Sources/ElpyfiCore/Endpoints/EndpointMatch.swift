@@ -10,8 +10,10 @@ public struct EndpointMatch: Sendable {
 
     /// The entry `path` fits exactly (no trailing-slash leniency, no percent-decoding), nil for none.
     public init?(path: Substring) {
+        guard path.first == "/" else { return nil }
+        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         for (index, endpoint) in EndpointTable.all.enumerated() {
-            if let values = endpoint.pathValues(path) {
+            if let values = endpoint.pathValues(parts) {
                 self.index = index
                 pathValues = values
                 return

@@ -29,18 +29,7 @@ public enum StatusLabel {
     /// The slot of `status`.
     @inline(__always)
     public static func slot(_ status: Int) -> Int {
-        switch status {
-        case 200: 0
-        case 304: 1
-        case 400: 2
-        case 401: 3
-        case 403: 4
-        case 404: 5
-        case 405: 6
-        case 500: 7
-        case 503: 8
-        default: codes.count + min(4, max(0, status / 100 - 1))
-        }
+        codes.firstIndex(of: status) ?? codes.count + min(4, max(0, status / 100 - 1))
     }
 
     /// The label text of slot `slot`.

@@ -49,6 +49,7 @@ public final class StreamMetrics: Sendable {
 
     /// The exposition. Reads atomics only: never waits on the database or an event loop.
     public func render() -> [UInt8] {
+        let totals = stats.snapshot(isListening: block.load(Slot.listening) == 1)
         var text = Exposition(capacity: 4096)
         text.family("elpyfi_stream_clients", type: .gauge, help: "Connected WebSocket clients, by stream.")
         for kind in StreamKind.allCases {
@@ -62,14 +63,13 @@ public final class StreamMetrics: Sendable {
         text.family("elpyfi_stream_events_total", type: .counter, help: "Notifications accepted and relayed.")
         text.sample("elpyfi_stream_events_total", [], Double(stats.events.load(ordering: .relaxed)))
         text.family("elpyfi_stream_dropped_payloads_total", type: .counter, help: "Notifications refused (not a JSON object with a type).")
-        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(stats.droppedPayloads.load(ordering: .relaxed)))
+        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(totals.droppedPayloads))
         text.family("elpyfi_stream_slow_consumers_closed_total", type: .counter, help: "Clients closed with 1008 for a queue over its bound.")
-        let slow = stats.loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) }
-        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(slow))
+        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(totals.slowConsumersClosed))
         text.family("elpyfi_stream_last_event_timestamp_seconds", type: .gauge,
                     help: "Unix time the engine last notified (the sidecar's start until it has).")
-        let last = stats.lastEventUnixMilliseconds.load(ordering: .relaxed)
-        text.sample("elpyfi_stream_last_event_timestamp_seconds", [], Double(last == 0 ? startedAtMilliseconds : last) / 1000)
+        let last = totals.lastEventAt?.unixMilliseconds ?? startedAtMilliseconds
+        text.sample("elpyfi_stream_last_event_timestamp_seconds", [], Double(last) / 1000)
         text.family("elpyfi_stream_relay_delay_seconds", type: .histogram,
                     help: "Notification received to its frames handed to one event loop's client sockets.")
         let perSlot = (0..<buckets.slotCount).map { block.load(Slot.relayBuckets + $0) }

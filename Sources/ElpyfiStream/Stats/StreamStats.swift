@@ -13,8 +13,6 @@ public final class StreamStats: Sendable {
         public let clients = Atomic<Int>(0)
         /// Clients this loop closed with 1008 `slow consumer`.
         public let slowConsumersClosed = Atomic<Int>(0)
-        /// Event frames this loop handed to client sockets (live and replay).
-        public let framesWritten = Atomic<Int>(0)
 
         /// Zeroed counters.
         public init() {}
