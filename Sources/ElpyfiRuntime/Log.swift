@@ -30,22 +30,10 @@ public struct Log: Sendable {
 
     /// The line for a message, without the trailing newline (tests read it).
     public static func line(time: String, level: Level, component: String, message: String, requestID: String?) -> [UInt8] {
-        var json = JSONWriter(capacity: 96 + message.utf8.count)
-        json.beginObject()
-        json.key("time")
-        json.string(time)
-        json.key("level")
-        json.string(level.rawValue)
-        json.key("component")
-        json.string(component)
-        json.key("msg")
-        json.string(message)
-        if let requestID {
-            json.key("request_id")
-            json.string(requestID)
-        }
-        json.endObject()
-        return json.bytes
+        let id = requestID.map { #","request_id":\#(JSONEscape.quoted($0))"# } ?? ""
+        let text = #"{"time":\#(JSONEscape.quoted(time)),"level":"\#(level.rawValue)","component":\#(JSONEscape.quoted(component)),"#
+            + #""msg":\#(JSONEscape.quoted(message))\#(id)}"#
+        return Array(text.utf8)
     }
 
     private func write(_ level: Level, _ message: String, _ requestID: String?) {

@@ -25,11 +25,7 @@ enum Serve {
     /// Serves until SIGTERM; the process exit status (`ExitStatus`).
     static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "fcgi")
-        var config: Config
-        do {
-            config = try Config.load(envFile: flags.text(envFile))
-        } catch {
-            log.error(error.description)
+        guard var (config, policy) = Config.startUp(envFile: flags.text(envFile), log: log) else {
             return ExitStatus.badConfiguration
         }
         if let address = flags.text(listen) {
@@ -45,14 +41,6 @@ enum Serve {
                 return ExitStatus.badConfiguration
             }
             config.fastCGIThreads = count
-        }
-
-        let policy = AccessPolicy(config: config)
-        if policy.isDevelopmentMode {
-            log.warning("DEVELOPMENT MODE: no ELPYFI_API_KEYS or ELPYFI_API_KEY_HASHES configured; every request is allowed")
-        }
-        if !config.publicPaths.isEmpty {
-            log.info("public paths (anonymous access, cacheable \(config.publicCacheSeconds) s): \(config.publicPaths.templates.sorted().joined(separator: ","))")
         }
 
         let listener: FastCGIListener

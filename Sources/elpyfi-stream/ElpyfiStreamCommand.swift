@@ -37,23 +37,12 @@ enum ElpyfiStreamCommand {
     /// Serves until SIGTERM/SIGINT; the process exit status (`ExitStatus`).
     static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "stream")
-        let config: Config
-        do {
-            config = try Config.load(envFile: flags.text(envFile))
-        } catch {
-            log.error("\(error)")
+        guard let (config, policy) = Config.startUp(envFile: flags.text(envFile), log: log) else {
             return ExitStatus.badConfiguration
         }
         guard case .tcp(let host, let port)? = ListenAddress(flags.text(listen) ?? config.streamListen) else {
             log.error("invalid --listen: must be host:port")
             return ExitStatus.badConfiguration
-        }
-        let policy = AccessPolicy(config: config)
-        if policy.isDevelopmentMode {
-            log.warning("no API keys configured (ELPYFI_API_KEYS / ELPYFI_API_KEY_HASHES): development mode, every client is let in")
-        }
-        if !config.publicPaths.isEmpty {
-            log.info("public paths (anonymous access): \(config.publicPaths.templates.sorted().joined(separator: ","))")
         }
 
         // One event loop per core (ELPYFI_STREAM_THREADS): NIO spreads connections over them, each loop's hub

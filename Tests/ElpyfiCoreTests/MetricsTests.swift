@@ -97,26 +97,6 @@ import Testing
         #expect(text(metrics.render()).contains("elpyfi_db_up 1\n"))
     }
 
-    /// The hot path's whole cost, measured: a request counted into its thread's block takes a few nanoseconds
-    /// (printed; bench/RESULTS.md quotes it), against ~1 ms of CPU per /positions request end to end.
-    /// The bound is loose on purpose (the machine is shared); it catches an accidental lock or allocation.
-    @Test func countingARequestCostsNanoseconds() {
-        let metrics = RequestMetrics(threadCount: 1)
-        let counters = metrics.threads[0]
-        let rounds = 2_000_000
-        var clock = ContinuousClock.now
-        for index in 0..<rounds {
-            counters.record(endpoint: index & 7, status: 200, nanoseconds: UInt64(index & 0xFFFFF) &* 97)
-        }
-        let elapsed = ContinuousClock.now - clock
-        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        print("metrics: record() \(nanoseconds / Double(rounds)) ns per request")
-        #expect(nanoseconds / Double(rounds) < 500)
-        clock = ContinuousClock.now
-        _ = metrics.render()
-        print("metrics: render() \(ContinuousClock.now - clock)")
-    }
-
     @Test func countersAddUpAcrossThreads() async {
         let block = CounterBlock(count: 2)
         await withTaskGroup(of: Void.self) { group in

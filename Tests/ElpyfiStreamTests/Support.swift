@@ -51,6 +51,12 @@ extension ClientRegistry.Admission {
 }
 
 extension ClientRegistry {
+    /// Numbers `event` as the sequencer would (next seq; nothing while no epoch is live) and relays it.
+    mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
+        guard epoch != nil else { return nil }
+        return relay(RelayedEvent(event, seq: seq + 1, receivedAt: now))
+    }
+
     /// Runs `id`'s replay to its end as a writable socket would: every step's frames, in order,
     /// then "<caught up>" or the gap frame's text.
     mutating func drainReplay(_ id: ClientID, maxBytes: Int = 64, now: Moment = at(10)) -> [String] {

@@ -107,21 +107,18 @@ import Testing
 
 @Suite struct StreamHealthTests {
     @Test func healthReportsCountersAndGoes503WhileNotListening() {
-        var registry = ClientRegistry<Int>(ring: .init(), pingSeconds: 30, pingTimeoutSeconds: 75)
-        let down = StreamHealth.response(registry, retryAfterSeconds: 3, ifNoneMatch: nil)
+        let quiet = StreamHealth.Snapshot(isListening: false, clients: 0, lastEventAt: nil, droppedPayloads: 0, slowConsumersClosed: 0)
+        let down = StreamHealth.response(quiet, retryAfterSeconds: 3, ifNoneMatch: nil)
         #expect(down.status == 503)
         #expect(down.header("Retry-After") == "3")
         #expect(String(decoding: down.body, as: UTF8.self) ==
                 #"{"status":"unhealthy","listening":false,"clients":0,"last_event_at":null,"dropped_payloads":0,"slow_consumers_closed":0}"#)
-        _ = registry.listenerUp(epoch: EpochID(text: "e"), now: at(0))
-        _ = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all)), now: at(0))
-        _ = registry.relay(event("a"), now: at(1))
-        registry.payloadDropped()
-        let up = StreamHealth.response(registry, retryAfterSeconds: 3, ifNoneMatch: nil)
+        let busy = StreamHealth.Snapshot(isListening: true, clients: 1, lastEventAt: at(1), droppedPayloads: 1, slowConsumersClosed: 5)
+        let up = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: nil)
         #expect(up.status == 200)
         #expect(String(decoding: up.body, as: UTF8.self) ==
-                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":0}"#)
-        let cached = StreamHealth.response(registry, retryAfterSeconds: 3, ifNoneMatch: up.header("ETag"))
+                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":5}"#)
+        let cached = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: up.header("ETag"))
         #expect(cached.status == 304 && cached.body.isEmpty)
     }
 }

@@ -20,11 +20,9 @@ extension EndpointTable {
         let entries = all.map { endpoint in
             let parameters = endpoint.parameters.map { #"{"name":"\#($0.name)","in":"\#($0.location.rawValue)"}"# }
             let fields = endpoint.shape == .health ? [] : endpoint.query.columns.map { #""\#($0.name)""# }
-            var sql = JSONWriter(capacity: endpoint.query.sql.utf8.count + 16)
-            sql.string(endpoint.query.sql)
             return #"{"path":"\#(endpoint.template)","api_key":\#(endpoint.requiresAPIKey),"#
                 + #""parameters":[\#(parameters.joined(separator: ","))],"fields":[\#(fields.joined(separator: ","))],"#
-                + #""statement":"\#(endpoint.query.name)","sql":\#(String(decoding: sql.bytes, as: UTF8.self))}"#
+                + #""statement":"\#(endpoint.query.name)","sql":\#(JSONEscape.quoted(endpoint.query.sql))}"#
         }
         return "[" + entries.joined(separator: ",") + "]"
     }

@@ -7,16 +7,6 @@ public enum ErrorBody {
 
     /// The body bytes for any code (the sidecar has codes of its own, e.g. `stream_unavailable`).
     public static func json(code: String, message: String) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("code")
-        writer.string(code)
-        writer.key("message")
-        writer.string(message)
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
+        Array(#"{"error":{"code":\#(JSONEscape.quoted(code)),"message":\#(JSONEscape.quoted(message))}}"#.utf8)
     }
 }

@@ -1,7 +1,21 @@
-/// RFC 8259 §7 string escaping, byte by byte: the one definition `JSONWriter` and `RowEncoder` share.
+/// RFC 8259 §7 string escaping, byte by byte: the one definition `RowEncoder` and every hand-written body share.
 ///
 /// Quotes, backslashes and control characters are escaped; every other byte (UTF-8 included) is kept.
-enum JSONEscape {
+/// Why no `JSONEncoder`: the API passes PostgreSQL's text of each value straight through (exact numerics, stored
+/// JSON), which a Codable model would round-trip through `Double`; the few small bodies of our own (errors, control
+/// messages, health, log lines) are string interpolation around `quoted`.
+public enum JSONEscape {
+    /// `text` as a JSON string literal, quotes included. Most text needs no escape: then no byte loop at all.
+    public static func quoted(_ text: String) -> String {
+        guard text.utf8.contains(where: isNeeded) else { return "\"" + text + "\"" }
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in text.utf8 {
+            if isNeeded(byte) { bytes += sequence(byte) } else { bytes.append(byte) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// True for the bytes that cannot appear as themselves inside a JSON string.
     @inline(__always)
     static func isNeeded(_ byte: UInt8) -> Bool {

@@ -12,7 +12,7 @@ public struct ColumnLayout: Sendable {
         var bytes: [UInt8] = []
         var ends: [Int] = []
         for column in columns {
-            bytes += JSONWriter.memberPrefix(column.name)
+            bytes += Array((JSONEscape.quoted(column.name) + ":").utf8)
             ends.append(bytes.count)
         }
         prefixBytes = bytes

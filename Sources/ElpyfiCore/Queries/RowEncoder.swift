@@ -3,9 +3,9 @@
 /// This is the worker's hot path (a 100-row `/positions` body is 600 values), so it
 /// measures first and writes second: one pass adds up the exact encoded size,
 /// the second copies into a buffer of exactly that size through a raw cursor.
-/// No per-value allocation, no growth, no uniqueness checks; profiled, the
-/// `JSONWriter` version of this spent most of its time in array bookkeeping.
-/// Escaping follows `JSONEscape`, as `JSONWriter` does (the tests compare both writers).
+/// No per-value allocation, no growth, no uniqueness checks; profiled, a
+/// general JSON writer spent most of its time here in array bookkeeping.
+/// Escaping follows `JSONEscape`, as `JSONEscape.quoted` does (the tests compare both).
 public enum RowEncoder {
     /// `[{...}, ...]`: every row.
     public static func array(_ rows: QueryRows, query: Query) -> [UInt8] {

@@ -19,21 +19,9 @@ public enum ControlMessages {
     }
 
     private static func message(type: String, stream: StreamKind?, epoch: EpochID, seq: Int, at moment: Moment) -> [UInt8] {
-        var writer = JSONWriter(capacity: 128)
-        writer.beginObject()
-        writer.key("type")
-        writer.string(type)
-        if let stream {
-            writer.key("stream")
-            writer.string(stream.rawValue)
-        }
-        writer.key("epoch")
-        writer.string(epoch.text)
-        writer.key("seq")
-        writer.integer(seq)
-        writer.key("timestamp")
-        writer.string(moment.rfc3339)
-        writer.endObject()
-        return writer.bytes
+        let streamMember = stream.map { #","stream":"\#($0.rawValue)""# } ?? ""
+        let text = #"{"type":"\#(type)"\#(streamMember),"epoch":\#(JSONEscape.quoted(epoch.text)),"seq":\#(seq),"#
+            + #""timestamp":"\#(moment.rfc3339)"}"#
+        return Array(text.utf8)
     }
 }

@@ -55,12 +55,6 @@ public struct ClientRegistry<Handle> {
     public private(set) var epoch: EpochID?
     /// The last seq assigned in this epoch (0 before the first event).
     public private(set) var seq = 0
-    /// When the last event was relayed (wall clock), for `/stream/health`.
-    public private(set) var lastEventAt: Moment?
-    /// Payloads dropped as malformed since start.
-    public private(set) var droppedPayloads = 0
-    /// Clients closed with 1008 `slow consumer` since start.
-    public private(set) var slowConsumersClosed = 0
 
     /// A registry with the ring `limits` and the ping policy in seconds.
     public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int) {
@@ -96,18 +90,6 @@ public struct ClientRegistry<Handle> {
         epoch = nil
     }
 
-    /// A notification that failed validation.
-    public mutating func payloadDropped() {
-        droppedPayloads += 1
-    }
-
-    /// A valid notification: numbered here (a registry that is its own sequencer: one loop, and the tests),
-    /// then relayed as `relay(_:)` does. Ignored (nil) while no epoch is live.
-    public mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
-        guard epoch != nil else { return nil }
-        return relay(RelayedEvent(event, seq: seq + 1, receivedAt: now))
-    }
-
     /// An event numbered and framed by the `EventSequencer` (once, for every loop's registry): kept for
     /// resumes and sent to every matching live client (replaying clients reach it through the ring).
     /// Ignored (nil) while no epoch is live, which cannot happen when the listener reports in order.
@@ -116,7 +98,6 @@ public struct ClientRegistry<Handle> {
         seq = event.seq
         ring.append(ReplayRing.Entry(seq: event.seq, route: event.route, frame: event.frame,
                                      receivedAt: event.receivedAt.monotonicNanoseconds))
-        lastEventAt = event.receivedAt
         var recipients: [Handle] = []
         recipients.reserveCapacity(clients.count)
         for client in clients.values where client.replayCursor == nil && client.filter.matches(event.route) {
@@ -157,12 +138,11 @@ public struct ClientRegistry<Handle> {
         clients[id] = nil
     }
 
-    /// The client's send queue went over its bound: close it with 1008 and count it.
+    /// The client's send queue went over its bound: close it with 1008 (the caller counts it, `StreamStats`).
     /// Nil when it is gone, or replaying: a replay is paced by the socket, so a full queue only pauses it.
     public mutating func slowConsumer(_ id: ClientID) -> Action? {
         guard let client = clients[id], client.replayCursor == nil else { return nil }
         clients[id] = nil
-        slowConsumersClosed += 1
         return .close([client.handle], code: CloseCode.policyViolation, reason: "slow consumer")
     }
 

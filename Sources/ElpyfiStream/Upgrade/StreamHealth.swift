@@ -25,32 +25,13 @@ public enum StreamHealth {
         }
     }
 
-    /// The answer for one registry's state (a sidecar with a single loop, and the tests).
-    public static func response<Handle>(_ registry: ClientRegistry<Handle>, retryAfterSeconds: Int, ifNoneMatch: String?) -> APIResponse {
-        response(Snapshot(isListening: registry.isListening, clients: registry.clientCount, lastEventAt: registry.lastEventAt,
-                          droppedPayloads: registry.droppedPayloads, slowConsumersClosed: registry.slowConsumersClosed),
-                 retryAfterSeconds: retryAfterSeconds, ifNoneMatch: ifNoneMatch)
-    }
-
     /// The answer for `snapshot`: 200 while listening, else 503 with `Retry-After`.
     /// A 200 is REST's (`APIResponse.ok`): strong `ETag`, `Cache-Control: no-cache`, 304 on a matching `If-None-Match`.
     public static func response(_ snapshot: Snapshot, retryAfterSeconds: Int, ifNoneMatch: String?) -> APIResponse {
-        var writer = JSONWriter(capacity: 192)
-        writer.beginObject()
-        writer.key("status")
-        writer.string(snapshot.isListening ? "healthy" : "unhealthy")
-        writer.key("listening")
-        writer.bool(snapshot.isListening)
-        writer.key("clients")
-        writer.integer(snapshot.clients)
-        writer.key("last_event_at")
-        if let last = snapshot.lastEventAt { writer.string(last.rfc3339) } else { writer.null() }
-        writer.key("dropped_payloads")
-        writer.integer(snapshot.droppedPayloads)
-        writer.key("slow_consumers_closed")
-        writer.integer(snapshot.slowConsumersClosed)
-        writer.endObject()
-        let body = writer.bytes
+        let lastEventAt = snapshot.lastEventAt.map { JSONEscape.quoted($0.rfc3339) } ?? "null"
+        let body = Array((#"{"status":"\#(snapshot.isListening ? "healthy" : "unhealthy")","listening":\#(snapshot.isListening),"#
+            + #""clients":\#(snapshot.clients),"last_event_at":\#(lastEventAt),"dropped_payloads":\#(snapshot.droppedPayloads),"#
+            + #""slow_consumers_closed":\#(snapshot.slowConsumersClosed)}"#).utf8)
         guard snapshot.isListening else {
             return APIResponse(status: 503, headers: [("Retry-After", String(max(1, retryAfterSeconds))), ("Cache-Control", "no-store")], body: body)
         }
