@@ -25,7 +25,7 @@ enum Serve {
     /// Serves until SIGTERM; the process exit status (`ExitStatus`).
     static func run(_ flags: ParsedFlags) -> Int32 {
         let log = Log(component: "fcgi")
-        guard var (config, policy) = Config.startUp(envFile: flags.text(envFile), log: log) else {
+        guard case (var config, let policy)? = Config.startUp(envFile: flags.text(envFile), log: log) else {
             return ExitStatus.badConfiguration
         }
         if let address = flags.text(listen) {
