@@ -14,7 +14,7 @@ import Darwin
 ///
 /// Wires the pieces and waits: `Config` → `UpgradeGate` + `StreamHubs` (one `StreamHub` per event
 /// loop) → `StreamServer` (NIO HTTP/1 + WebSocket) and `ListenerThread` (libpq LISTEN).
-/// Exits 0 after SIGTERM/SIGINT, 1 only for bad configuration or an unusable listen address.
+/// The exit status is `ExitStatus`'s: 0 after SIGTERM/SIGINT, 2 for bad configuration or listen address.
 @main
 enum ElpyfiStreamCommand {
     /// Overrides `ELPYFI_STREAM_LISTEN`.

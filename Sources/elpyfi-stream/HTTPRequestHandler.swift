@@ -31,24 +31,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let response: APIResponse
-        var keepAlive = head.isKeepAlive
-        if let exposition = hub.exposition(for: head) {
-            response = exposition
-        } else {
+    /// The answer to a plain (not upgraded) request, and whether the connection may stay open.
+    private func answer(_ head: HTTPRequestHead) -> (response: APIResponse, keepAlive: Bool) {
+        if let exposition = hub.exposition(for: head) { return (exposition, head.isKeepAlive) }
         switch hub.decide(StreamRequest(head)) {
         case .health:
-            response = hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match"))
+            return (hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match")), head.isKeepAlive)
         case .refuse(let refusal):
-            response = refusal.response
-            keepAlive = keepAlive && !head.isWebSocketUpgrade
+            return (refusal.response, head.isKeepAlive && !head.isWebSocketUpgrade)
         case .upgrade:
             // The gate said yes here but not to the upgrader a moment ago: only a LISTEN flap does that.
-            response = StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response
-            keepAlive = false
+            return (StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response, false)
         }
-        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let (response, keepAlive) = answer(head)
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if let contentType = response.contentType { headers.add(name: "Content-Type", value: contentType) }

@@ -8,7 +8,8 @@ import Postgres
 ///
 /// There is one hub per loop (`StreamHubs`). Every method runs on `loop` (the listener thread hops here
 /// with `loop.execute`), so the registry needs no lock; what other threads read goes through `counters`.
-/// That is what `@unchecked Sendable` rests on, so each entry point checks it (`preconditionInEventLoop`: one thread-id comparison, kept in release builds).
+/// That is what `@unchecked Sendable` rests on, so each entry point checks it (`preconditionInEventLoop`:
+/// one thread-id comparison, kept in release builds).
 ///
 /// Resumes are paced: a replaying client is written ring frames a step at a time while its
 /// channel is writable, and again from `channelWritabilityChanged`; the registry decides, the hub writes.
@@ -291,7 +292,7 @@ final class StreamHub: @unchecked Sendable {
         pendingFlush.removeAll(keepingCapacity: true)
     }
 
-    /// Publishes this loop's client count for `/stream/health` (and, later, metrics).
+    /// Publishes this loop's client count (`/stream/health`, metrics, the memory-trim task).
     private func countClients() {
         counters.clients.store(registry.clientCount, ordering: .relaxed)
     }

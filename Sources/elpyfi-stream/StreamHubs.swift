@@ -55,8 +55,7 @@ final class StreamHubs: Sendable {
         let loop = hubs[0].loop
         let trim = TrimState()
         loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [stats] _ in
-            let clients = stats.snapshot(isListening: true).clients
-            guard trim.policy.shouldTrim(clients: clients) else { return }
+            guard trim.policy.shouldTrim(clients: stats.clients) else { return }
             #if os(Linux)
             _ = glibcMallocTrim(0)
             #endif

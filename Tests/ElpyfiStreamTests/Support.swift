@@ -21,6 +21,14 @@ func text(_ frame: [UInt8]) -> String {
     return String(decoding: frame[offset...], as: UTF8.self)
 }
 
+extension EpochID {
+    /// The issuing sidecar's id, as nginx's `$arg_epoch` map reads it: the text before the first `-`, nil without one.
+    var sidecar: Substring? {
+        guard let dash = text.firstIndex(of: "-") else { return nil }
+        return text[..<dash]
+    }
+}
+
 extension ClientRegistry.Action {
     var sentText: String? {
         if case .send(let frame, _) = self { return text(frame) }

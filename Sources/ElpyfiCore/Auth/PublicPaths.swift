@@ -31,8 +31,7 @@ public struct PublicPaths: Sendable, Equatable {
             default:
                 // Names the entry's position, not its text (ConfigError never echoes a value).
                 throw ConfigError(variable: "ELPYFI_PUBLIC_PATHS", reason: "entry \(index + 1) is not a listable path; "
-                    + "use paths from the contract: /positions, /signals/recent, /signals/proposed, /metrics/*, /pdt/status, "
-                    + "/strategies, /ws, /ws/signals, /ws/trades")
+                    + "use any of \((PublicPaths.listable + ["/metrics/*"]).joined(separator: ", "))")
             }
         }
         self.init(uncheckedTemplates: templates)

@@ -18,13 +18,7 @@ public struct Exposition {
     /// `# HELP name help` and `# TYPE name type`; once per family, before its samples.
     public mutating func family(_ name: String, type: MetricType, help: String) {
         append("# HELP \(name) ")
-        for byte in help.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0x0A: append("\\n")
-            default: bytes.append(byte)
-            }
-        }
+        appendEscaped(help, quotes: false)
         append("\n# TYPE \(name) \(type.rawValue)\n")
     }
 
@@ -37,7 +31,7 @@ public struct Exposition {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 append(label)
                 append("=\"")
-                appendEscapedLabelValue(text)
+                appendEscaped(text, quotes: true)
                 bytes.append(UInt8(ascii: "\""))
             }
             bytes.append(UInt8(ascii: "}"))
@@ -68,11 +62,12 @@ public struct Exposition {
         return String(value)
     }
 
-    private mutating func appendEscapedLabelValue(_ text: String) {
+    /// `\\` and `\n` escaped, as HELP text needs; label values (`quotes`) also escape `"`.
+    private mutating func appendEscaped(_ text: String, quotes: Bool) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): append("\\\\")
-            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\"") where quotes: append("\\\"")
             case 0x0A: append("\\n")
             default: bytes.append(byte)
             }

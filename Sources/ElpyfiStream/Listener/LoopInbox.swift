@@ -49,14 +49,13 @@ public final class LoopInbox<Event: Sendable>: Sendable {
             return state.items
         }
         var merged: [ListenerNews<Event>] = []
-        merged.reserveCapacity(items.count)
+        var run: [Event] = []  // the events since the last epoch change, appended once each
         for item in items {
-            if case .events(let more) = item, case .events(let run)? = merged.last {
-                merged[merged.count - 1] = .events(run + more)
-            } else {
-                merged.append(item)
-            }
+            if case .events(let more) = item { run += more; continue }
+            if !run.isEmpty { merged.append(.events(run)); run = [] }
+            merged.append(item)
         }
+        if !run.isEmpty { merged.append(.events(run)) }
         return merged
     }
 }

@@ -29,12 +29,6 @@ public struct EpochID: Hashable, Sendable, CustomStringConvertible {
         EpochID(text: sidecar + "-" + random().text)
     }
 
-    /// The issuing sidecar's id: the text before the first `-`, nil for an id without one.
-    public var sidecar: Substring? {
-        guard let dash = text.firstIndex(of: "-") else { return nil }
-        return text[..<dash]
-    }
-
     /// The id's text.
     public var description: String { text }
 }

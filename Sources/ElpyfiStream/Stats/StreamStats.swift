@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The sidecar's counters, shared by its event loops and the listener thread: one place to read them
-/// (`/stream/health` now, Prometheus later).
+/// (`/stream/health`, `StreamMetrics` and the memory-trim task).
 ///
 /// Each event loop writes only its own `LoopCounters` (no contention between loops); readers sum
 /// them. Values are relaxed atomics: a reader may see one loop a moment ahead of another, which a
@@ -34,12 +34,15 @@ public final class StreamStats: Sendable {
         loops = (0..<max(1, loopCount)).map { _ in LoopCounters() }
     }
 
+    /// Clients on every loop right now.
+    public var clients: Int { loops.reduce(0) { $0 + $1.clients.load(ordering: .relaxed) } }
+
     /// The totals right now.
     public func snapshot(isListening: Bool) -> StreamHealth.Snapshot {
         let last = lastEventUnixMilliseconds.load(ordering: .relaxed)
         return StreamHealth.Snapshot(
             isListening: isListening,
-            clients: loops.reduce(0) { $0 + $1.clients.load(ordering: .relaxed) },
+            clients: clients,
             lastEventAt: last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last),
             droppedPayloads: droppedPayloads.load(ordering: .relaxed),
             slowConsumersClosed: loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) })
