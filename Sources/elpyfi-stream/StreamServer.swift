@@ -23,29 +23,33 @@ enum StreamServer {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let hub = hubs.hub(for: channel.eventLoop)
+                    let verdict = UpgradeVerdict()
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [upgrader(hub)], completionHandler: { _ in }))
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(hub: hub), name: HTTPRequestHandler.name)
+                        withServerUpgrade: (upgraders: [upgrader(hub, verdict)], completionHandler: { _ in }))
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(hub: hub, verdict: verdict),
+                                                                   name: HTTPRequestHandler.name)
                 }
             }
             .bind(host: host, port: port)
             .wait()
     }
 
-    /// The upgrader of one connection, deciding with its loop's hub.
-    private static func upgrader(_ hub: StreamHub) -> NIOWebSocketServerUpgrader {
+    /// The upgrader of one connection: decides with its loop's hub once, and hands the subscription on.
+    private static func upgrader(_ hub: StreamHub, _ verdict: UpgradeVerdict) -> NIOWebSocketServerUpgrader {
         NIOWebSocketServerUpgrader(
             maxFrameSize: maximumClientFrameBytes,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
-                // Refusals return nil here and reach HTTPRequestHandler, which answers them as JSON.
-                guard case .upgrade = hub.decide(StreamRequest(head)) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                // Refusals return nil here and reach HTTPRequestHandler, which answers the kept verdict as JSON.
+                let outcome = hub.decide(head)
+                verdict.keep(outcome)
+                guard case .upgrade = outcome else { return channel.eventLoop.makeSucceededFuture(nil) }
                 return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
             },
-            upgradePipelineHandler: { channel, head in
+            upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     channel.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name, promise: nil)
-                    guard case .upgrade(let subscription) = hub.decide(StreamRequest(head)) else {
+                    guard case .upgrade(let subscription)? = verdict.take() else {
                         channel.close(promise: nil)
                         return
                     }

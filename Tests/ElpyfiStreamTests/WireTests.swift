@@ -3,11 +3,11 @@ import Testing
 
 @Suite struct WireTests {
     @Test func textFramesUseTheShortestLengthEncoding() {
-        #expect(WebSocketWire.text(Array("hi".utf8)) == [0x81, 2, 0x68, 0x69])
-        let medium = WebSocketWire.text([UInt8](repeating: 0x61, count: 126))
+        #expect(WebSocketWire.frame(.text, payload: Array("hi".utf8)) == [0x81, 2, 0x68, 0x69])
+        let medium = WebSocketWire.frame(.text, payload: [UInt8](repeating: 0x61, count: 126))
         #expect(Array(medium.prefix(4)) == [0x81, 126, 0, 126])
         #expect(medium.count == 130)
-        let large = WebSocketWire.text([UInt8](repeating: 0x61, count: 70_000))
+        let large = Framing.webSocket.frame([UInt8](repeating: 0x61, count: 70_000))
         #expect(Array(large.prefix(10)) == [0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70])
     }
 

@@ -29,17 +29,17 @@ public struct ReplayRing: Sendable {
         public var seq: Int
         /// What routing needs.
         public var route: EventRoute
-        /// The encoded WebSocket frame, exactly as live clients got it.
-        public var frame: [UInt8]
+        /// The relayed JSON, exactly as live clients got it (framed per client when replayed).
+        public var message: [UInt8]
         /// Monotonic arrival time.
         public var receivedAt: UInt64
 
         /// An entry.
-        public init(seq: Int, route: EventRoute, frame: [UInt8], receivedAt: UInt64) {
-            self.seq = seq
-            self.route = route
-            self.frame = frame
-            self.receivedAt = receivedAt
+        public init(_ event: RelayedEvent) {
+            seq = event.seq
+            route = event.route
+            message = event.message
+            receivedAt = event.receivedAt.monotonicNanoseconds
         }
     }
 
@@ -48,7 +48,7 @@ public struct ReplayRing: Sendable {
     /// Entries `storage[start...]` are live; the prefix is compacted away in batches (amortised O(1) eviction).
     private var storage: [Entry] = []
     private var start = 0
-    /// Bytes of frames held.
+    /// Bytes of messages held.
     public private(set) var byteCount = 0
 
     /// An empty ring.
@@ -62,7 +62,7 @@ public struct ReplayRing: Sendable {
     /// Adds the newest event (seqs must rise by one) and evicts what the limits allow.
     public mutating func append(_ entry: Entry) {
         storage.append(entry)
-        byteCount += entry.frame.count
+        byteCount += entry.message.count
         evict(now: entry.receivedAt)
     }
 
@@ -87,7 +87,7 @@ public struct ReplayRing: Sendable {
             let overCount = count > limits.minimumEvents && now &- oldest.receivedAt > minimumAge
             let overBytes = byteCount > limits.maximumBytes && count > 1
             guard overCount || overBytes else { break }
-            byteCount -= oldest.frame.count
+            byteCount -= oldest.message.count
             start += 1
         }
         if start > 1024 && start * 2 > storage.count {
