@@ -33,8 +33,9 @@ final class StreamHub: @unchecked Sendable {
     /// What the listener thread posted for this loop (`post`), drained all at once.
     private let inbox = LoopInbox<RelayedEvent>()
     private let backlog: DeliveryBacklog
-    /// The live clients of the batch being written, reused from batch to batch.
+    /// The registry's live clients as of `recipientsGeneration`: rebuilt only when that set changes, not per batch.
     private var recipients: [WebSocketClientHandler] = []
+    private var recipientsGeneration = -1
 
     init(loop: EventLoop, shared: StreamHubs, counters: StreamStats.LoopCounters, config: Config) {
         self.loop = loop
@@ -90,8 +91,11 @@ final class StreamHub: @unchecked Sendable {
     /// writes, so that closing one never changes the registry while it is being read.
     private func deliver(_ batch: [RelayedEvent]) {
         for event in batch { registry.relay(event) }
-        recipients.removeAll(keepingCapacity: true)
-        registry.forEachLive { client, _ in recipients.append(client) }
+        if recipientsGeneration != registry.generation {
+            recipients.removeAll(keepingCapacity: true)
+            registry.forEachLive { client, _ in recipients.append(client) }
+            recipientsGeneration = registry.generation
+        }
         var frames = FrameCache(batch.map(\.message))
         var overBound: [WebSocketClientHandler] = []
         for client in recipients {
@@ -106,7 +110,6 @@ final class StreamHub: @unchecked Sendable {
             }
             if wrote { client.flush() }
         }
-        recipients.removeAll(keepingCapacity: true)
         overBound.forEach(queueFull)
     }
 

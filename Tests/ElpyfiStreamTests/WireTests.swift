@@ -1,3 +1,4 @@
+import ElpyfiCore
 import ElpyfiStream
 import Testing
 
@@ -16,10 +17,10 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339UTCWithMilliseconds() {
-        #expect(Moment.rfc3339(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(Moment.rfc3339(unixMilliseconds: 1_705_314_660_123) == "2024-01-15T10:31:00.123Z")
-        #expect(Moment.rfc3339(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
-        #expect(Moment.rfc3339(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(RFC3339.utc(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: 1_705_314_660_123) == "2024-01-15T10:31:00.123Z")
+        #expect(RFC3339.utc(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func epochIDsAreSixteenHexDigits() {

@@ -194,14 +194,7 @@ struct JSONCursor {
         guard index + 4 <= bytes.count else { throw Invalid() }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = bytes[index]
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
-            default: throw Invalid()
-            }
+            guard let nibble = Hex.value(bytes[index]) else { throw Invalid() }
             value = value << 4 | UInt32(nibble)
             index += 1
         }

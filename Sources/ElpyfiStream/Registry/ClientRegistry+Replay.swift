@@ -27,10 +27,12 @@ extension ClientRegistry {
         let seq = position.seq
         guard cursor < seq else {
             clients[id]?.replayCursor = nil
+            generation += 1
             return .caughtUp
         }
         guard let missed = ring.entries(after: cursor, currentSeq: seq) else {
             clients[id]?.replayCursor = nil
+            generation += 1
             return .gap(ControlMessages.gap(epoch: position.epoch, seq: seq, at: now))
         }
         var messages: [[UInt8]] = []
@@ -45,6 +47,7 @@ extension ClientRegistry {
         }
         // No match left means the scan reached the head: live now, rather than one more empty round.
         clients[id]?.replayCursor = messages.isEmpty ? nil : last
+        if messages.isEmpty { generation += 1 }
         return messages.isEmpty ? .caughtUp : .messages(messages)
     }
 }

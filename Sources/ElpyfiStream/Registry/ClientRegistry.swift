@@ -48,6 +48,9 @@ public struct ClientRegistry<Handle> {
     var clients: [ClientID: Client] = [:]
     private var nextID: UInt64 = 1
     var ring: ReplayRing
+    /// Bumped whenever the set of live clients changes (admitted live, turned live, removed, a new epoch), so
+    /// that the server may keep the list `forEachLive` gives until it does.
+    public internal(set) var generation = 0
     /// What this loop has relayed: the epoch of its ring and the last seq it relayed (`EventSequencer` numbered
     /// it; nothing here assigns one). Kept while LISTEN is down, for `connected` and a replay's `stream.gap`.
     public private(set) var position: StreamPosition?
@@ -70,6 +73,7 @@ public struct ClientRegistry<Handle> {
         ring.removeAll()
         guard !clients.isEmpty else { return [] }
         for (id, client) in clients where client.replayCursor != nil { clients[id]?.replayCursor = 0 }
+        generation += 1
         return [.send(message: ControlMessages.resumed(epoch: epoch, at: now), to: clients.values.map(\.handle))]
     }
 
@@ -105,6 +109,7 @@ public struct ClientRegistry<Handle> {
             }
         }
         clients[id] = client
+        generation += 1
         return .admitted(id, messages: messages, replaying: client.replayCursor != nil)
     }
 
@@ -115,14 +120,14 @@ public struct ClientRegistry<Handle> {
 
     /// The connection is gone (closed by either side).
     public mutating func remove(_ id: ClientID) {
-        clients[id] = nil
+        if clients.removeValue(forKey: id) != nil { generation += 1 }
     }
 
     /// The client's send queue went over its bound: close it with 1008 (the caller counts it, `StreamStats`).
     /// Nil when it is gone, or replaying: a replay is paced by the socket, so a full queue only pauses it.
     public mutating func slowConsumer(_ id: ClientID) -> Action? {
         guard let client = clients[id], client.replayCursor == nil else { return nil }
-        clients[id] = nil
+        remove(id)
         return .close([client.handle], code: CloseCode.policyViolation, reason: "slow consumer")
     }
 
@@ -139,7 +144,7 @@ public struct ClientRegistry<Handle> {
                 clients[id]?.lastPinged = current
             }
         }
-        for (id, _) in toDrop { clients[id] = nil }
+        for (id, _) in toDrop { remove(id) }
         var actions: [Action] = []
         if !toPing.isEmpty { actions.append(.ping(toPing)) }
         if !toDrop.isEmpty { actions.append(.close(toDrop.map(\.1), code: CloseCode.policyViolation, reason: "ping timeout")) }
@@ -150,6 +155,7 @@ public struct ClientRegistry<Handle> {
     public mutating func shutdown() -> [Action] {
         let handles = clients.values.map(\.handle)
         clients.removeAll()
+        generation += 1
         return handles.isEmpty ? [] : [.close(handles, code: CloseCode.goingAway, reason: "server shutting down")]
     }
 }
