@@ -18,7 +18,7 @@ extension StreamHub {
 
     /// `/stream/health`.
     func health(ifNoneMatch: String?) -> APIResponse {
-        StreamHealth.response(stats.snapshot(sequencer), retryAfterSeconds: sequencer.retryAfterSeconds, ifNoneMatch: ifNoneMatch)
+        StreamHealth.response(stats, sequencer, ifNoneMatch: ifNoneMatch)
     }
 
     /// `GET /metrics` on the sidecar's own address: the Prometheus exposition, nil for any other request.

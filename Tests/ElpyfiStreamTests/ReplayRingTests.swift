@@ -2,9 +2,8 @@ import ElpyfiStream
 import Testing
 
 @Suite struct ReplayRingTests {
-    private func entry(_ seq: Int, at seconds: UInt64, bytes: Int = 10) -> ReplayRing.Entry {
-        let scanned = event("a")
-        var entry = ReplayRing.Entry(RelayedEvent(scanned, seq: seq, receivedAt: Moment(monotonicNanoseconds: seconds * 1_000_000_000, unixMilliseconds: 0)))
+    private func entry(_ seq: Int, at seconds: UInt64, bytes: Int = 10) -> RelayedEvent {
+        var entry = RelayedEvent(event("a"), seq: seq, receivedAt: Moment(monotonicNanoseconds: seconds * 1_000_000_000, unixMilliseconds: 0))
         entry.message = [UInt8](repeating: 0, count: bytes)
         return entry
     }

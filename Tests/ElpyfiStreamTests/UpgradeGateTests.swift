@@ -109,7 +109,8 @@ import Testing
     @Test func healthReportsCountersAndGoes503WhileNotListening() {
         let stats = StreamStats(loopCount: 1)
         let sequencer = EventSequencer()
-        let down = StreamHealth.response(stats.snapshot(sequencer), retryAfterSeconds: 3, ifNoneMatch: nil)
+        sequencer.stop(retryAfterMilliseconds: 2500)
+        let down = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(down.status == 503)
         #expect(down.header("Retry-After") == "3")
         #expect(String(decoding: down.body, as: UTF8.self) ==
@@ -119,12 +120,11 @@ import Testing
         stats.droppedPayloads.add(1, ordering: .relaxed)
         stats.loops[0].slowConsumersClosed.add(5, ordering: .relaxed)
         stats.lastEventUnixMilliseconds.store(at(1).unixMilliseconds, ordering: .relaxed)
-        let busy = stats.snapshot(sequencer)
-        let up = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: nil)
+        let up = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(up.status == 200)
         #expect(String(decoding: up.body, as: UTF8.self) ==
                 #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":5,"epoch":"1-00000000000000e1","seq":0}"#)
-        let cached = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: up.header("ETag"))
+        let cached = StreamHealth.response(stats, sequencer, ifNoneMatch: up.header("ETag"))
         #expect(cached.status == 304 && cached.body.isEmpty)
     }
 }

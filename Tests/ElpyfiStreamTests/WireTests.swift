@@ -24,9 +24,9 @@ import Testing
     }
 
     @Test func epochIDsAreSixteenHexDigits() {
-        let id = EpochID.random()
-        #expect(id.text.count == 16)
-        #expect(id.text.allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(EpochID.random() != id)
+        let id = EpochID.random(sidecar: "1")
+        #expect(id.text.count == 18)
+        #expect(id.text.dropFirst(2).allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(EpochID.random(sidecar: "1") != id)
     }
 }

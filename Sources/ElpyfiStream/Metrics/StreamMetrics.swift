@@ -39,25 +39,24 @@ public final class StreamMetrics: Sendable {
 
     /// The exposition. Reads atomics only: never waits on the database or an event loop.
     public func render() -> [UInt8] {
-        let totals = stats.snapshot(sequencer)
         var text = Exposition(capacity: 4096)
         text.family("elpyfi_stream_clients", type: .gauge, help: "Connected WebSocket clients, by stream.")
         for kind in StreamKind.allCases {
             text.sample("elpyfi_stream_clients", [("stream", kind.rawValue)], Double(stats.clients(kind)))
         }
         text.family("elpyfi_stream_listening", type: .gauge, help: "1 while the LISTEN connection is live.")
-        text.sample("elpyfi_stream_listening", [], totals.position == nil ? 0 : 1)
+        text.sample("elpyfi_stream_listening", [], sequencer.isListening ? 1 : 0)
         text.family("elpyfi_stream_listen_reconnects_total", type: .counter, help: "LISTEN connections re-established after the first.")
         text.sample("elpyfi_stream_listen_reconnects_total", [], Double(stats.listenReconnects.load(ordering: .relaxed)))
         text.family("elpyfi_stream_events_total", type: .counter, help: "Notifications accepted and relayed.")
         text.sample("elpyfi_stream_events_total", [], Double(stats.events.load(ordering: .relaxed)))
         text.family("elpyfi_stream_dropped_payloads_total", type: .counter, help: "Notifications refused (not a JSON object with a type).")
-        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(totals.droppedPayloads))
+        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(stats.droppedPayloads.load(ordering: .relaxed)))
         text.family("elpyfi_stream_slow_consumers_closed_total", type: .counter, help: "Clients closed with 1008 for a queue over its bound.")
-        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(totals.slowConsumersClosed))
+        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(stats.slowConsumersClosed))
         text.family("elpyfi_stream_last_event_timestamp_seconds", type: .gauge,
                     help: "Unix time the engine last notified (the sidecar's start until it has).")
-        let last = totals.lastEventAt?.unixMilliseconds ?? startedAtMilliseconds
+        let last = stats.lastEventAt?.unixMilliseconds ?? startedAtMilliseconds
         text.sample("elpyfi_stream_last_event_timestamp_seconds", [], Double(last) / 1000)
         text.family("elpyfi_stream_relay_delay_seconds", type: .histogram,
                     help: "Notification received to its frames handed to one event loop's client sockets.")

@@ -58,14 +58,12 @@ public final class StreamStats: Sendable {
     /// Clients on every loop right now.
     public var clients: Int { StreamKind.allCases.reduce(0) { $0 + clients($1) } }
 
-    /// The totals right now, with LISTEN's state and position from `sequencer`.
-    public func snapshot(_ sequencer: EventSequencer) -> StreamHealth.Snapshot {
+    /// Clients closed with 1008 `slow consumer` on every loop since start.
+    public var slowConsumersClosed: Int { loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) } }
+
+    /// When the engine last notified (wall clock); nil before it has.
+    public var lastEventAt: Moment? {
         let last = lastEventUnixMilliseconds.load(ordering: .relaxed)
-        return StreamHealth.Snapshot(
-            position: sequencer.position,
-            clients: clients,
-            lastEventAt: last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last),
-            droppedPayloads: droppedPayloads.load(ordering: .relaxed),
-            slowConsumersClosed: loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) })
+        return last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last)
     }
 }
