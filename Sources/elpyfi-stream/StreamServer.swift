@@ -15,6 +15,10 @@ enum StreamServer {
         try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accept every pending connection a wake-up finds (NIO's default is 4): each loop iteration also writes
+            // the fan-out to every client, so under a connect storm while events flow 4 per iteration let upgrades
+            // wait tens of seconds on a busy machine (Tests/EndToEnd/test_stream_connect_storm.py).
+            .serverChannelOption(.maxMessagesPerRead, value: 1024)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // The slow-consumer bound: past `high` queued bytes the channel turns unwritable and is closed with 1008.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: queueBytes / 2, high: queueBytes))
