@@ -257,7 +257,7 @@ def test_package_holds_exactly_the_expected_paths(host):
 
 def test_install_makes_the_user_and_enables_nothing(host):
     asked = host.apt_install(host.deb(1))
-    assert asked == ["--system daemon-reload"], asked  # no enable, no start
+    assert [a for a in asked if "elpyfi" in a or "daemon-reload" in a] == ["--system daemon-reload"], asked
     assert _installed()
     user = pwd.getpwnam("elpyfi")
     assert user.pw_shell == "/usr/sbin/nologin" and user.pw_uid < 1000
@@ -305,11 +305,13 @@ def test_systemd_analyze_verifies_the_installed_units(host, tmp_path):
 def test_a_malformed_value_stops_the_unit_with_exit_2_and_the_renderer_writes_nothing(host, tmp_path):
     original = CONFFILE.read_text()
     try:
-        CONFFILE.write_text(original + "\nELPYFI_STREAM_PING_SECONDS=soon\nELPYFI_PORT=http\n")
-        proc = host.start("elpyfi-stream")
-        assert proc.wait(30) == 2
-        host.services.pop("elpyfi-stream")
-        assert "ELPYFI_STREAM_PING_SECONDS" in (host.tmp / "elpyfi-stream.log").read_text()
+        CONFFILE.write_text(original + "\nELPYFI_STREAM_PING_SECONDS=soon\nELPYFI_STATEMENT_TIMEOUT_MS=soon\n"
+                                       "ELPYFI_PORT=http\n")
+        for unit, variable in (("elpyfi-stream", "ELPYFI_STREAM_PING_SECONDS"),
+                               ("elpyfi-fcgi@9", "ELPYFI_STATEMENT_TIMEOUT_MS")):
+            assert host.start(unit).wait(30) == 2, unit  # RestartPreventExitStatus=2: systemd leaves it stopped
+            host.services.pop(unit)
+            assert variable in (host.tmp / f"{unit}.log").read_text()
         render = subprocess.run(["elpyfi-render-nginx"], capture_output=True, text=True, env=CLEAN_ENV)
         assert render.returncode != 0 and "ELPYFI_PORT" in render.stderr
         assert not NGINX_INCLUDE.exists() and not NGINX_TREE.exists()
@@ -375,6 +377,18 @@ def test_the_installed_units_serve_through_the_rendered_nginx(host):
     tls = requests.get(f"https://127.0.0.1:{host.ports['tls']}/health", timeout=5, verify=False)
     assert tls.status_code == 200 and tls.headers["Strict-Transport-Security"] == "max-age=63072000"
     assert requests.get(host.base_url + "/openapi.yaml", timeout=5).text == (REPO / "openapi.yaml").read_text()
+    for n in WORKERS:  # the ops listener reaches each socket-activated worker
+        metrics = requests.get(f"http://127.0.0.1:{host.ports['ops']}/metrics/fcgi-{n}", timeout=5)
+        assert metrics.status_code == 200 and "elpyfi_db_up" in metrics.text
+
+
+def test_the_installed_prometheus_renderer_writes_a_checked_config(host):
+    _run(["elpyfi-render-prometheus"], env=CLEAN_ENV)
+    conf = pathlib.Path("/etc/prometheus/elpyfi/prometheus.yml").read_text()
+    assert conf.count("__metrics_path__: /metrics/fcgi-") == len(WORKERS)
+    assert '"127.0.0.1:%d"' % host.ports["ops"] in conf
+    if shutil.which("promtool"):
+        _run(["promtool", "check", "config", "/etc/prometheus/elpyfi/prometheus.yml"])
 
 
 def test_a_slice_of_the_end_to_end_suite_passes_through_the_package(host):
