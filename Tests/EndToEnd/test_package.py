@@ -20,7 +20,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 
 import pytest
 import requests
+
+from test_deploy import _free_port  # below the ephemeral range: no outgoing connection takes it meanwhile
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
@@ -39,12 +40,6 @@ WORKERS = (1, 2)
 CLEAN_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="installs a package: needs root (CI runs as root)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(cmd: list, **kw) -> subprocess.CompletedProcess:
@@ -67,7 +62,7 @@ class Host:
         self.services: dict[str, subprocess.Popen] = {}
         self.nginx: subprocess.Popen | None = None
         self.debs: dict[int, pathlib.Path] = {}
-        self.ports = {name: _free_port() for name in ("http", "tls", "ops", "stream")}
+        self.ports: dict[str, int] = {}
 
     def deb(self, revision: int) -> pathlib.Path:
         """deploy/package --revision N from the binaries deploy/test built (nothing is compiled)."""
@@ -332,6 +327,7 @@ def test_a_missing_certificate_is_named_and_nothing_is_written(host):
 
 def _edit_conffile(host: Host) -> dict:
     """The operator's edit: the test database and keys, this run's ports, two workers."""
+    host.ports = {name: _free_port() for name in ("http", "tls", "ops", "stream")}
     env = os.environ
     edits = {
         "ELPYFI_DATABASE_URL": env["ELPYFI_DATABASE_URL"], "ELPYFI_LISTEN_DATABASE_URL": env["ELPYFI_DATABASE_URL"],
