@@ -260,7 +260,8 @@ def test_install_makes_the_user_and_enables_nothing(host):
     assert (stat.S_IMODE(st.st_mode), st.st_uid, grp.getgrgid(st.st_gid).gr_name) == (0o640, 0, "elpyfi")
     assert not list(pathlib.Path("/etc/systemd/system").glob("*.wants/elpyfi*"))
     # Every key of the example, with its default (the packaged layout's paths where they differ).
-    example = {m.group(1) for m in re.finditer(r"(?m)^#?(ELPYFI_[A-Z0-9_]+)=", (REPO / "deploy/elpyfi.env.example").read_text())}
+    example_text = (REPO / "deploy/elpyfi.env.example").read_text()
+    example = {m.group(1) for m in re.finditer(r"(?m)^#?(ELPYFI_[A-Z0-9_]+)=", example_text)}
     conf = CONFFILE.read_text()
     assert all(re.search(rf"(?m)^#?{k}=", conf) for k in example)
     assert "ELPYFI_FCGI_UPSTREAMS=/run/elpyfi/fcgi-1.sock," in conf
@@ -390,7 +391,8 @@ def test_a_slice_of_the_end_to_end_suite_passes_through_the_package(host):
     env = {**os.environ, "ELPYFI_TEST_BASE_URL": host.base_url,
            "ELPYFI_TEST_TLS_URL": f"https://127.0.0.1:{host.ports['tls']}",
            "ELPYFI_TEST_WS_URL": f"ws://127.0.0.1:{host.ports['http']}"}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "test_rest_endpoints.py"),
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(HERE / "test_rest_endpoints.py"),
                            f"{HERE}/test_stream_relay.py::test_event_arrives_unchanged_but_for_seq",
                            f"{HERE}/test_stream_relay.py::test_connected_comes_first_on_every_stream"],
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=600)

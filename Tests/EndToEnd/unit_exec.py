@@ -56,7 +56,8 @@ def open_socket(unit: dict) -> socket.socket:
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(path)
-    os.chown(path, pwd.getpwnam(last(s, "SocketUser", "root")).pw_uid, grp.getgrnam(last(s, "SocketGroup", "root")).gr_gid)
+    owner = pwd.getpwnam(last(s, "SocketUser", "root")).pw_uid
+    os.chown(path, owner, grp.getgrnam(last(s, "SocketGroup", "root")).gr_gid)
     os.chmod(path, int(last(s, "SocketMode", "0666"), 8))
     sock.listen(int(last(s, "Backlog", "128")))
     return sock
