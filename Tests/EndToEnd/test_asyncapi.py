@@ -6,6 +6,7 @@ test (test_stream_support.py's receive helpers call test_asyncapi_support.check_
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import warnings
 
@@ -15,6 +16,7 @@ import requests
 from jsonschema import Draft7Validator
 
 from test_asyncapi_support import CONTROL_TYPES, SPEC_PATH, check_frame, deref, inline, server_messages, spec
+from test_stream_support import connect, health, recv_connected, unique_strategy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # asyncapi3's models shadow pydantic's `schema` attribute, by design
@@ -251,3 +253,20 @@ def test_asyncapi_yaml_answers_cors_and_refuses_other_methods(base_url):
     ok = requests.get(f"{base_url}/asyncapi.yaml", headers={"Origin": "http://localhost:3000"}, timeout=10)
     assert ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert requests.post(f"{base_url}/asyncapi.yaml", timeout=10).status_code == 405
+
+
+def test_stream_health_reports_the_position_a_new_stream_starts_after(base_url, ws_url, api_key):
+    """Step (1) of the contract's handshake: /stream/health's epoch and seq are the stream position. Skipped while
+    the sidecar does not report them (issue 15 adds them)."""
+    before = health(base_url).json()
+    if "epoch" not in before:
+        pytest.skip("/stream/health does not report epoch and seq yet")
+
+    async def hello():
+        async with connect(ws_url, f"/ws?strategy={unique_strategy()}", api_key) as ws:
+            return await recv_connected(ws)
+
+    connected = asyncio.run(hello())
+    after = health(base_url).json()
+    assert connected["epoch"] == before["epoch"] == after["epoch"]
+    assert before["seq"] <= connected["seq"] <= after["seq"]

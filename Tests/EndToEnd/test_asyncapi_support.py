@@ -3,9 +3,9 @@ received frame against them (called by the receive helpers of test_stream_suppor
 every frame it reads). No tests here; test_asyncapi.py tests the document itself.
 
 A frame fits when it validates against the payload schema of the message it claims to be (by `type`), among those an
-operation of the path's channel sends (`action: send`) or replies with (`reply` of a `receive`, i.e. `pong`). An SSE message's `id:` is
-checked against the message's headers schema (its `sseFraming` trait) and must be the payload's `<epoch>:<seq>`
-for control messages.
+operation of the path's channel sends (`action: send`) or replies with (`reply` of a `receive`, i.e. `pong`). An
+SSE message's `id:` is checked against the message's headers schema (its `sseFraming` trait); it must end with the
+payload's `seq`, and be the payload's `<epoch>:<seq>` for a control message.
 """
 
 from __future__ import annotations

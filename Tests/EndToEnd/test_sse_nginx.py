@@ -32,10 +32,10 @@ CAP = 2  # ELPYFI_PUBLIC_WS_PER_ADDRESS of the extra nginx
 
 
 class FakeSidecar(ThreadingHTTPServer):
-    """Stands in for elpyfi-stream `name` (its epochs start `name-`): /sse* get `retry: 2000` and `connected`, then one
-    message per `send(strategy, data)` to the response opened with that `?strategy=`, held open until the client goes
-    or stop(); `X-Accel-Buffering: no` unless asked `X-Fake-Without-Accel`; `X-API-Key: refuse` gets a 401 JSON; a WebSocket upgrade gets a 101 and is held open; anything else a
-    JSON 404. Each request's path and headers are kept in `requests`."""
+    """Stands in for elpyfi-stream `name` (its epochs start `name-`). /sse* get `retry: 2000` and `connected`, then
+    one message per `send(strategy, data)` to the response opened with that `?strategy=`, held open until the client
+    goes or stop(); `X-Accel-Buffering: no` unless asked `X-Fake-Without-Accel`; `X-API-Key: refuse` gets a 401 JSON.
+    A WebSocket upgrade gets a 101 and is held open; anything else a JSON 404. Requests are kept in `requests`."""
 
     daemon_threads = True
 
