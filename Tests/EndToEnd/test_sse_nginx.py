@@ -3,9 +3,10 @@ sidecar speaks SSE: an extra nginx, rendered from the shipped templates, in fron
 an event stream one message at a time when the test says so. It proves that nginx forwards each message at once
 (unbuffered), passes the sidecar's refusals through, re-states `X-Accel-Buffering: no`, routes a resume to the
 sidecar whose epoch `Last-Event-ID` (or `?epoch=`) names, counts anonymous SSE responses in the per-address stream
-cap together with WebSockets, and serves SSE over HTTP/2 on its TLS port. On the suite's own stack: HTTP/2 is
-negotiated on the TLS port and answers as before, `/sse*` requests reach the sidecar, and their `api_key` is never
-logged. The sidecar's own SSE is tested in test_sse.py."""
+cap together with WebSockets, and serves SSE over HTTP/2 on its TLS port, where Chromium's own EventSource receives
+messages and reconnects by itself with `Last-Event-ID` to the right sidecar. On the suite's own stack: HTTP/2 is
+negotiated on the TLS port and answers as before (the status page's WebSocket included), `/sse*` requests reach
+the sidecar, and their `api_key` is never logged. The sidecar's own SSE is tested in test_sse.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import json
 import os
+import pathlib
 import queue
 import secrets
 import subprocess
@@ -24,8 +26,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
 
 from test_deploy import _extra_nginx, _free_port
+from test_status_page import enter_key, js, make_driver, quit_driver, wait_until
 from test_stream_support import SseReader, raw_handshake
 
 CAP = 2  # ELPYFI_PUBLIC_WS_PER_ADDRESS of the extra nginx
@@ -53,7 +57,8 @@ class FakeSidecar(ThreadingHTTPServer):
     def address(self) -> str:
         return f"127.0.0.1:{self.server_address[1]}"
 
-    def send(self, strategy: str, data: dict) -> None:
+    def send(self, strategy: str, data: dict | None) -> None:
+        """One message to the response opened with `?strategy=strategy`; None ends that response."""
         self.outboxes[strategy].put(data)
 
     def stop(self) -> None:
@@ -118,6 +123,8 @@ class _FakeHandler(BaseHTTPRequestHandler):
                     data = outbox.get(timeout=0.1)
                 except queue.Empty:
                     continue
+                if data is None:
+                    return  # the response ends (HTTP/1.0: the connection closes)
                 seq += 1
                 self.wfile.write(f"id: {epoch}:{seq}\ndata: {json.dumps({**data, 'seq': seq})}\n\n".encode())
                 self.wfile.flush()
@@ -263,6 +270,54 @@ def test_sse_is_served_over_http2_on_the_tls_port(sse_nginx, fakes):
     finally:
         curl.kill()
         curl.wait(10)
+
+
+# -- a real EventSource in headless Chromium ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium(run_dir):
+    driver = make_driver(pathlib.Path(run_dir))
+    # The test stacks' certificates are self-signed.
+    driver.execute_cdp_cmd("Security.setIgnoreCertificateErrors", {"ignore": True})
+    yield driver
+    quit_driver(driver)
+
+
+def test_browser_eventsource_over_http2_reconnects_by_itself_to_the_sidecar_its_last_event_id_names(
+        sse_nginx, fakes, chromium):
+    """Chromium's own EventSource, on a page of the extra nginx's TLS port (same origin; its CSP allows 'self'): the
+    page came over HTTP/2, messages arrive one by one, and when the sidecar ends the response the browser reconnects
+    by itself (after `retry: 2000`) with `Last-Event-ID`, which nginx routes back to the sidecar whose epoch names."""
+    strategy = f"browser_{uuid.uuid4().hex[:8]}"
+    chromium.get(f"https://127.0.0.1:{sse_nginx[1]}/")  # the status page: any same-origin page will do
+    assert js(chromium, "return performance.getEntriesByType('navigation')[0].nextHopProtocol") == "h2"
+    js(chromium, """window.got = []; window.es = new EventSource('/sse?strategy=' + arguments[0] + '&api_key=k');
+        window.es.onmessage = (e) => window.got.push([e.lastEventId, JSON.parse(e.data)]);""", strategy)
+    got = lambda: js(chromium, "return window.got")  # noqa: E731
+    first = wait_until(chromium, lambda d: got()[:1], what="connected in the browser")[0]
+    assert first[1]["type"] == "connected"
+    fake = next(f for f in fakes if f.epoch == first[1]["epoch"])
+    fake.send(strategy, {"type": "signal.generated", "data": {"n": 1}})
+    wait_until(chromium, lambda d: len(got()) == 2, what="the event in the browser")
+    assert got()[1][0] == f"{fake.epoch}:1"
+    seen = len(fake.requests)
+    fake.send(strategy, None)  # the sidecar ends the response: EventSource must come back by itself
+    wait_until(chromium, lambda d: len(got()) == 3, timeout=15, what="the browser's reconnection")
+    assert got()[2][1]["type"] == "connected" and got()[2][1]["epoch"] == fake.epoch
+    reconnect = [headers for path, headers in fake.requests[seen:] if strategy in path]
+    assert reconnect and reconnect[-1].get("last-event-id") == f"{fake.epoch}:1", reconnect
+    js(chromium, "window.es.close()")
+
+
+def test_status_page_over_http2_keeps_its_live_websocket(chromium, tls_url, api_key):
+    """A browser on the TLS port fetches over HTTP/2 and opens its WebSocket over HTTP/1.1 beside it (nginx 1.22
+    has no WebSocket over HTTP/2): the status page's live feed still connects."""
+    chromium.get(tls_url + "/")  # in this tab: the certificate override is per tab (open_dashboard opens a new one)
+    wait_until(chromium, lambda d: d.find_element(By.ID, "key-input").is_displayed(), what="the key prompt")
+    enter_key(chromium, api_key)
+    wait_until(chromium, lambda d: d.find_element(By.ID, "feed-status").get_attribute("data-state") == "ok",
+               what="the live stream to connect")
+    assert js(chromium, "return performance.getEntriesByType('navigation')[0].nextHopProtocol") == "h2"
 
 
 # -- the suite's own stack --------------------------------------------------------------------------------------------
