@@ -168,8 +168,10 @@ def test_rest_path_with_accept_event_stream_gets_the_rest_answer(base_url, api_k
 def test_stream_health_position_then_snapshot_then_subscribe_misses_nothing(base_url, ws_url, api_key, db):
     """The contract's handshake: position from /stream/health, snapshot, then subscribe from the position."""
     strategy = unique_strategy()
-    position = health(base_url).json()
+    position = health(base_url).json()  # (1)
     db.notify(event("position.updated", strategy, n="between"))  # after (1), before (3): must arrive
+    snapshot = requests.get(f"{base_url}/positions?strategy={strategy}", headers={"X-API-Key": api_key}, timeout=10)
+    assert snapshot.status_code == 200  # (2)
     with _open(base_url, f"/sse?strategy={strategy}&since={position['seq']}&epoch={position['epoch']}",
                api_key) as sse:
         _connected(sse)
