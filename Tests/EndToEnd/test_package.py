@@ -371,7 +371,10 @@ def test_the_installed_units_serve_through_the_rendered_nginx(host):
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"] and "<html" in page.text.lower()
     tls = requests.get(f"https://127.0.0.1:{host.ports['tls']}/health", timeout=5, verify=False)
     assert tls.status_code == 200 and tls.headers["Strict-Transport-Security"] == "max-age=63072000"
-    assert requests.get(host.base_url + "/openapi.yaml", timeout=5).text == (REPO / "openapi.yaml").read_text()
+    for document in ("openapi.yaml", "asyncapi.yaml"):
+        if (REPO / document).exists():
+            served = requests.get(f"{host.base_url}/{document}", timeout=5)
+            assert served.status_code == 200 and served.text == (REPO / document).read_text(), document
     for n in WORKERS:  # the ops listener reaches each socket-activated worker
         metrics = requests.get(f"http://127.0.0.1:{host.ports['ops']}/metrics/fcgi-{n}", timeout=5)
         assert metrics.status_code == 200 and "elpyfi_db_up" in metrics.text
