@@ -8,7 +8,8 @@ import NIOCore
 /// Events reach the loops numbered once (`RelayedEvent`); each loop frames them once (`FrameCache`).
 /// What the hubs share is built here: the gate, LISTEN's state and position (`sequencer`), the counters.
 final class StreamHubs: Sendable {
-    /// One per event loop (`ELPYFI_STREAM_THREADS`).
+    /// One per event loop (`ELPYFI_STREAM_THREADS`). Assigned once, at the end of `init` (each hub reads what it
+    /// shares from `self`), and only read afterwards: hence `nonisolated(unsafe)`.
     private(set) nonisolated(unsafe) var hubs: [StreamHub] = []
     /// Decides every request before any upgrade.
     let gate: UpgradeGate
