@@ -20,20 +20,37 @@ public enum FastCGIRecords {
         var pending = contentLength
         var recordLeft = 0
         for part in parts {
-            var start = 0
-            while start < part.count {
-                if recordLeft == 0 {
-                    recordLeft = min(pending, maxContentLength)
-                    appendHeader(type: stdoutType, requestID: requestID, contentLength: recordLeft, to: &wire)
+            part.withUnsafeBufferPointer { part in
+                var start = 0
+                while start < part.count {
+                    if recordLeft == 0 {
+                        recordLeft = min(pending, maxContentLength)
+                        appendHeader(type: stdoutType, requestID: requestID, contentLength: recordLeft, to: &wire)
+                    }
+                    let take = min(recordLeft, part.count - start)
+                    wire.append(contentsOf: UnsafeBufferPointer(rebasing: part[start..<(start + take)]))
+                    start += take
+                    recordLeft -= take
+                    pending -= take
                 }
-                let take = min(recordLeft, part.count - start)
-                wire.append(contentsOf: part[start..<(start + take)])
-                start += take
-                recordLeft -= take
-                pending -= take
             }
         }
-        // An empty stdout record ends the stream; only here, never for an empty part.
+        wire.append(contentsOf: trailer(requestID: requestID))
+        return wire
+    }
+
+    /// The 8-byte header of one stdout record carrying `contentLength` (at most `maxContentLength`) bytes.
+    public static func stdoutHeader(requestID: Int, contentLength: Int) -> [UInt8] {
+        var header: [UInt8] = []
+        appendHeader(type: stdoutType, requestID: requestID, contentLength: contentLength, to: &header)
+        return header
+    }
+
+    /// What follows the last stdout record: the empty stdout record that ends the stream (only here, never for
+    /// an empty part), then `FCGI_END_REQUEST` with application status 0 and `FCGI_REQUEST_COMPLETE`.
+    public static func trailer(requestID: Int) -> [UInt8] {
+        var wire: [UInt8] = []
+        wire.reserveCapacity(24)
         appendHeader(type: stdoutType, requestID: requestID, contentLength: 0, to: &wire)
         appendHeader(type: endRequestType, requestID: requestID, contentLength: 8, to: &wire)
         wire.append(contentsOf: [0, 0, 0, 0, 0 /* FCGI_REQUEST_COMPLETE */, 0, 0, 0])

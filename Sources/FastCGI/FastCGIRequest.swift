@@ -49,30 +49,61 @@ public final class FastCGIRequest: @unchecked Sendable {
         return values
     }
 
-    /// Sends the whole answer, `parts` back to back (header block, body), in one write: stdout records,
+    /// Sends the whole answer, `parts` back to back (header block, body), in one system call: stdout records,
     /// the end of stdout and the end of the request (`FastCGIRecords`). libfcgi's own writer sends at most
     /// 8 kB per write (its stream buffer is fixed), so a 17 kB `/positions` answer took three writes and
-    /// three wake-ups of nginx. libfcgi's stdout stream is then marked closed, so `finish()` sends nothing
-    /// more. False when the connection failed (nginx gave up on the request); `finish()` still closes it.
+    /// three wake-ups of nginx. An answer that fits one record (64 kB, nearly all of them) goes out with
+    /// `writev` straight from `parts`, without copying the body; a longer one is framed into one buffer.
+    /// libfcgi's stdout stream is then marked closed, so `finish()` sends nothing more. False when the
+    /// connection failed (nginx gave up on the request); `finish()` still closes it.
     @discardableResult
     public func respond(_ parts: [[UInt8]]) -> Bool {
-        let wire = FastCGIRecords.answer(requestID: Int(request.pointee.requestId), parts: parts)
+        let requestID = Int(request.pointee.requestId)
         if let out = request.pointee.out {
             out.pointee.wasFCloseCalled = 1
             out.pointee.isClosed = 1
         }
-        let descriptor = request.pointee.ipcFd
-        return wire.withUnsafeBytes { bytes in
-            var sent = 0
-            while sent < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + sent, bytes.count - sent)
+        let contentLength = parts.reduce(0) { $0 + $1.count }
+        let pieces: [[UInt8]] = contentLength <= FastCGIRecords.maxContentLength
+            ? [FastCGIRecords.stdoutHeader(requestID: requestID, contentLength: contentLength)] + parts
+                + [FastCGIRecords.trailer(requestID: requestID)]
+            : [FastCGIRecords.answer(requestID: requestID, parts: parts)]
+        return FastCGIRequest.writeAll(pieces, to: request.pointee.ipcFd)
+    }
+
+    /// `writev` of every piece in order, resumed after a short write or `EINTR` (SIGUSR1, the shutdown
+    /// wake-up, may land mid-write); false on any other error.
+    static func writeAll(_ pieces: [[UInt8]], to descriptor: Int32) -> Bool {
+        var vectors = [iovec](repeating: iovec(), count: pieces.count)
+        return withPinned(pieces, into: &vectors) { vectors in
+            var first = 0
+            while first < vectors.count {
+                let written = writev(descriptor, vectors.baseAddress! + first, Int32(vectors.count - first))
                 if written < 0 {
-                    if errno == EINTR { continue }  // SIGUSR1 (shutdown wake-up) may land mid-write
+                    if errno == EINTR { continue }
                     return false
                 }
-                sent += written
+                var left = written
+                while first < vectors.count, left >= vectors[first].iov_len {
+                    left -= vectors[first].iov_len
+                    first += 1
+                }
+                if left > 0 {
+                    vectors[first].iov_base += left
+                    vectors[first].iov_len -= left
+                }
             }
             return true
+        }
+    }
+
+    /// Calls `body` with one `iovec` per piece, each pointing at that piece's bytes for the call's duration.
+    private static func withPinned<R>(_ pieces: [[UInt8]], into vectors: inout [iovec], index: Int = 0,
+                                      _ body: (UnsafeMutableBufferPointer<iovec>) -> R) -> R {
+        guard index < pieces.count else { return vectors.withUnsafeMutableBufferPointer { body($0) } }
+        return pieces[index].withUnsafeBytes { bytes in
+            vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+            return withPinned(pieces, into: &vectors, index: index + 1, body)
         }
     }
 

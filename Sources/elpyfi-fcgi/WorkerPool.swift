@@ -32,9 +32,11 @@ struct WorkerPool: Sendable {
     /// Serves until SIGTERM/SIGINT and lets in-flight requests finish (true), or until every
     /// worker thread has failed on its own (false: the caller exits non-zero so a supervisor restarts it).
     func runUntilSignalled() -> Bool {
-        // Stop signals are taken by the signal thread only (sigwait); SIGUSR1 only interrupts
-        // a worker blocked in accept(), which libfcgi then leaves because shutdown is pending.
-        // The listening socket is never shut down: under systemd it is shared with the next start.
+        // Stop signals are taken by the signal thread only (sigwait). The stop takes the socket out of service
+        // at once (`FastCGIListener.stopAccepting`: nginx is refused and moves on to the next worker at once,
+        // instead of queueing on a worker that is leaving), lets every thread finish the request it holds and
+        // the connections already queued, and exits. SIGUSR1 only interrupts a worker blocked in accept() on an
+        // inherited socket, which libfcgi then leaves because shutdown is pending.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
@@ -63,7 +65,7 @@ struct WorkerPool: Sendable {
                 progress.stopping.store(true, ordering: .sequentiallyConsistent)
                 log.info("signal \(received): finishing in-flight requests")
             }
-            listener.requestShutdown()
+            if listener.stopAccepting() { return }
             // Repeat the wake-up: a thread may be between libfcgi's shutdown check and accept().
             while progress.running.load(ordering: .sequentiallyConsistent) > 0 {
                 workers.forEach { $0.signal(WakeSignal.number) }
