@@ -54,7 +54,7 @@ public struct Endpoint: Sendable {
         var values: [Substring] = []
         for (part, segment) in zip(parts, segments) {
             if let segment {
-                guard part == segment else { return nil }
+                guard part.utf8.elementsEqual(segment.utf8) else { return nil }  // bytes: no Unicode equivalence
             } else {
                 guard !part.isEmpty else { return nil }
                 values.append(part)

@@ -12,8 +12,9 @@ public struct EndpointMatch: Sendable {
     public init?(path: Substring) {
         guard path.first == "/" else { return nil }
         let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        for (index, endpoint) in EndpointTable.all.enumerated() {
-            if let values = endpoint.pathValues(parts) {
+        // By index, not `enumerated()`: that copies each `Endpoint` (and retains its members) per request.
+        for index in EndpointTable.all.indices {
+            if let values = EndpointTable.all[index].pathValues(parts) {
                 self.index = index
                 pathValues = values
                 return
