@@ -8,7 +8,7 @@ public struct FastCGIListener: Sendable {
     /// The socket's file descriptor.
     public let descriptor: Int32
     /// True when this process bound the socket itself; false when systemd or a spawner handed it over
-    /// (then it is shared with whoever starts next and must not be shut down).
+    /// (then it is shared with whoever starts next and must not be shut down: `FastCGIServer.stop`).
     public let isOwned: Bool
 
     /// Starts libfcgi; once per process, before any request.
@@ -32,24 +32,6 @@ public struct FastCGIListener: Sendable {
         }
         if FCGX_IsCGI() == 0 { return FastCGIListener(descriptor: 0, isOwned: false) }
         return nil
-    }
-
-    /// Stops taking connections at once, for a graceful stop: new connects are refused from here on
-    /// (`ECONNREFUSED`, so nginx tries the next worker without waiting), connections already queued are
-    /// still accepted and answered, and then every thread's `accept()` fails (`EINVAL`) and its loop ends.
-    ///
-    /// A socket this process bound is shut down for reading, which does all of the above and wakes every
-    /// thread blocked in accept (closing the descriptor would wake none of them). An inherited socket is
-    /// shared with the next start (systemd keeps it and queues connects while we restart), so it is left
-    /// open and libfcgi is told to stop instead; the caller then interrupts the blocked threads (`WakeSignal`).
-    /// True when the socket was shut down (no wake-up needed).
-    @discardableResult
-    public func stopAccepting() -> Bool {
-        guard isOwned else {
-            FCGX_ShutdownPending()
-            return false
-        }
-        return shutdown(descriptor, Int32(SHUT_RD)) == 0
     }
 
     /// Wraps an already listening socket; `isOwned` as for `bind` (true) or `inherited` (false).

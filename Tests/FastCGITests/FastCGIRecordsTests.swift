@@ -56,4 +56,12 @@ private func records(_ wire: [UInt8]) -> [Record] {
         let body = [UInt8](repeating: 0x41, count: FastCGIRecords.maxContentLength)
         #expect(records(FastCGIRecords.answer(requestID: 1, parts: [body])).map(\.content.count) == [65_535, 0, 8])
     }
+
+    /// The writev path (header, parts as they are, trailer) puts the same bytes on the wire as the framed one.
+    @Test func headerPartsAndTrailerAreTheSameBytesAsTheFramedAnswer() {
+        let head = Array("Status: 200 OK\r\n\r\n".utf8), body = Array(#"{"a":1}"#.utf8)
+        let pieces = FastCGIRecords.stdoutHeader(requestID: 300, contentLength: head.count + body.count) + head + body
+            + FastCGIRecords.trailer(requestID: 300)
+        #expect(pieces == FastCGIRecords.answer(requestID: 300, parts: [head, body]))
+    }
 }
