@@ -39,11 +39,24 @@ public enum FastCGIRecords {
         return wire
     }
 
-    /// The 8-byte header of one stdout record carrying `contentLength` (at most `maxContentLength`) bytes.
-    public static func stdoutHeader(requestID: Int, contentLength: Int) -> [UInt8] {
-        var header: [UInt8] = []
-        appendHeader(type: stdoutType, requestID: requestID, contentLength: contentLength, to: &header)
-        return header
+    /// Writes, into 32 bytes at `frame`, the header of one stdout record carrying `contentLength` (at most
+    /// `maxContentLength`) bytes, then the `trailer`: what goes around an answer that fits one record.
+    public static func writeFrame(requestID: Int, contentLength: Int, into frame: UnsafeMutableRawBufferPointer) {
+        precondition(frame.count >= 32 && contentLength <= maxContentLength)
+        func header(at offset: Int, type: UInt8, length: Int) {
+            frame[offset] = version
+            frame[offset + 1] = type
+            frame[offset + 2] = UInt8(truncatingIfNeeded: requestID >> 8)
+            frame[offset + 3] = UInt8(truncatingIfNeeded: requestID)
+            frame[offset + 4] = UInt8(truncatingIfNeeded: length >> 8)
+            frame[offset + 5] = UInt8(truncatingIfNeeded: length)
+            frame[offset + 6] = 0
+            frame[offset + 7] = 0
+        }
+        header(at: 0, type: stdoutType, length: contentLength)
+        header(at: 8, type: stdoutType, length: 0)
+        header(at: 16, type: endRequestType, length: 8)
+        for offset in 24..<32 { frame[offset] = 0 }  // app status 0, FCGI_REQUEST_COMPLETE, reserved
     }
 
     /// What follows the last stdout record: the empty stdout record that ends the stream (only here, never for

@@ -61,23 +61,43 @@ public final class FastCGIRequest: @unchecked Sendable {
         head?.parameterValues(name) ?? []
     }
 
-    /// Sends the whole answer, `parts` back to back (header block, body), in one system call: stdout records,
-    /// the end of stdout and the end of the request (`FastCGIRecords`). An answer that fits one record (64 kB,
-    /// nearly all of them) goes out with `writev` straight from `parts`, without copying the body; a longer one
-    /// is framed into one buffer. False when the connection failed (nginx gave up on the request); it is then
-    /// closed by `finish()`.
+    /// Sends the whole answer, `head` (the CGI header block) then `body`, in one system call: stdout records, the
+    /// end of stdout and the end of the request (`FastCGIRecords`). An answer that fits one record (64 kB, nearly
+    /// all of them) goes out with `writev` straight from `head` and `body`, the record header and trailer built on
+    /// the stack; a longer one is framed into one buffer. False when the connection failed (nginx gave up on the
+    /// request); it is then closed by `finish()`.
     @discardableResult
-    public func respond(_ parts: [[UInt8]]) -> Bool {
-        guard let connection, let head, !answered else { return false }
+    public func respond(head: [UInt8], body: [UInt8]) -> Bool {
+        guard let connection, let request = self.head, !answered else { return false }
         answered = true
-        let contentLength = parts.reduce(0) { $0 + $1.count }
-        let pieces: [[UInt8]] = contentLength <= FastCGIRecords.maxContentLength
-            ? [FastCGIRecords.stdoutHeader(requestID: head.requestID, contentLength: contentLength)] + parts
-                + [FastCGIRecords.trailer(requestID: head.requestID)]
-            : [FastCGIRecords.answer(requestID: head.requestID, parts: parts)]
-        if FastCGIRequest.writeAll(pieces, to: connection.descriptor) { return true }
-        self.head = nil  // not kept: finish() closes it
-        return false
+        let sent: Bool
+        if head.count + body.count <= FastCGIRecords.maxContentLength {
+            var frame: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 8 header bytes, then the 24-byte trailer
+            sent = withUnsafeMutableBytes(of: &frame) { frame in
+                FastCGIRecords.writeFrame(requestID: request.requestID, contentLength: head.count + body.count, into: frame)
+                return head.withUnsafeBytes { head in
+                    body.withUnsafeBytes { body in
+                        var vectors = (iovec(iov_base: frame.baseAddress, iov_len: 8),
+                                       iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
+                                       iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count),
+                                       iovec(iov_base: frame.baseAddress! + 8, iov_len: 24))
+                        return withUnsafeMutableBytes(of: &vectors) { raw in
+                            FastCGIRequest.writeAll(raw.bindMemory(to: iovec.self), to: connection.descriptor)
+                        }
+                    }
+                }
+            }
+        } else {
+            let wire = FastCGIRecords.answer(requestID: request.requestID, parts: [head, body])
+            sent = wire.withUnsafeBytes { bytes in
+                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+                return withUnsafeMutablePointer(to: &vector) {
+                    FastCGIRequest.writeAll(UnsafeMutableBufferPointer(start: $0, count: 1), to: connection.descriptor)
+                }
+            }
+        }
+        if !sent { self.head = nil }  // not kept: finish() closes it
+        return sent
     }
 
     /// Ends the current request: its connection goes back to the set when nginx keeps it (`FCGI_KEEP_CONN`) and
@@ -94,38 +114,26 @@ public final class FastCGIRequest: @unchecked Sendable {
         if connection.received.isEmpty { server.rearm(connection) } else { ready = connection }
     }
 
-    /// `writev` of every piece in order, resumed after a short write or `EINTR`; false on any other error.
-    static func writeAll(_ pieces: [[UInt8]], to descriptor: Int32) -> Bool {
-        var vectors = [iovec](repeating: iovec(), count: pieces.count)
-        return withPinned(pieces, into: &vectors) { vectors in
-            var first = 0
-            while first < vectors.count {
-                let written = writev(descriptor, vectors.baseAddress! + first, Int32(vectors.count - first))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                var left = written
-                while first < vectors.count, left >= vectors[first].iov_len {
-                    left -= vectors[first].iov_len
-                    first += 1
-                }
-                if left > 0 {
-                    vectors[first].iov_base += left
-                    vectors[first].iov_len -= left
-                }
+    /// `writev` of every vector in order, resumed after a short write or `EINTR`; false on any other error.
+    /// The vectors are advanced in place.
+    static func writeAll(_ vectors: UnsafeMutableBufferPointer<iovec>, to descriptor: Int32) -> Bool {
+        var first = 0
+        while first < vectors.count {
+            let written = writev(descriptor, vectors.baseAddress! + first, Int32(vectors.count - first))
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
             }
-            return true
+            var left = written
+            while first < vectors.count, left >= vectors[first].iov_len {
+                left -= vectors[first].iov_len
+                first += 1
+            }
+            if left > 0 {
+                vectors[first].iov_base += left
+                vectors[first].iov_len -= left
+            }
         }
-    }
-
-    /// Calls `body` with one `iovec` per piece, each pointing at that piece's bytes for the call's duration.
-    private static func withPinned<R>(_ pieces: [[UInt8]], into vectors: inout [iovec], index: Int = 0,
-                                      _ body: (UnsafeMutableBufferPointer<iovec>) -> R) -> R {
-        guard index < pieces.count else { return vectors.withUnsafeMutableBufferPointer { body($0) } }
-        return pieces[index].withUnsafeBytes { bytes in
-            vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-            return withPinned(pieces, into: &vectors, index: index + 1, body)
-        }
+        return true
     }
 }

@@ -13,11 +13,11 @@ enum ResponseEncoding {
         head.append(contentsOf: "Status: ".utf8)
         appendDecimal(response.status, to: &head)
         head.append(UInt8(ascii: " "))
-        head.append(contentsOf: APIResponse.reasonPhrase(response.status).utf8)
+        append(APIResponse.reasonPhrase(response.status), to: &head)
         head.append(contentsOf: "\r\n".utf8)
         if let contentType = response.contentType {
             head.append(contentsOf: "Content-Type: ".utf8)
-            head.append(contentsOf: contentType.utf8)
+            append(contentType, to: &head)
             head.append(contentsOf: "\r\n".utf8)
         }
         if response.status != 304, response.header("Content-Length") == nil {
@@ -26,13 +26,19 @@ enum ResponseEncoding {
             head.append(contentsOf: "\r\n".utf8)
         }
         for (name, value) in response.headers {
-            head.append(contentsOf: name.utf8)
+            append(name, to: &head)
             head.append(contentsOf: ": ".utf8)
-            head.append(contentsOf: value.utf8)
+            append(value, to: &head)
             head.append(contentsOf: "\r\n".utf8)
         }
         head.append(contentsOf: "\r\n".utf8)
         return head
+    }
+
+    /// The bytes of `text`, copied in one go (`append(contentsOf: text.utf8)` walks the view).
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// `value` (≥ 0) in decimal digits.

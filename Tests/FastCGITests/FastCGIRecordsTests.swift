@@ -57,11 +57,11 @@ private func records(_ wire: [UInt8]) -> [Record] {
         #expect(records(FastCGIRecords.answer(requestID: 1, parts: [body])).map(\.content.count) == [65_535, 0, 8])
     }
 
-    /// The writev path (header, parts as they are, trailer) puts the same bytes on the wire as the framed one.
-    @Test func headerPartsAndTrailerAreTheSameBytesAsTheFramedAnswer() {
+    /// The writev path (frame header, head, body, frame trailer) puts the same bytes on the wire as the framed one.
+    @Test func theFrameAroundHeadAndBodyIsTheSameBytesAsTheFramedAnswer() {
         let head = Array("Status: 200 OK\r\n\r\n".utf8), body = Array(#"{"a":1}"#.utf8)
-        let pieces = FastCGIRecords.stdoutHeader(requestID: 300, contentLength: head.count + body.count) + head + body
-            + FastCGIRecords.trailer(requestID: 300)
-        #expect(pieces == FastCGIRecords.answer(requestID: 300, parts: [head, body]))
+        var frame = [UInt8](repeating: 0xEE, count: 32)
+        frame.withUnsafeMutableBytes { FastCGIRecords.writeFrame(requestID: 300, contentLength: head.count + body.count, into: $0) }
+        #expect(Array(frame[..<8]) + head + body + Array(frame[8...]) == FastCGIRecords.answer(requestID: 300, parts: [head, body]))
     }
 }
