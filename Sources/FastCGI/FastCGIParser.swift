@@ -56,6 +56,9 @@ public enum FastCGIParser {
     static let stdin: UInt8 = 5
     /// A request with more parameter bytes than this is refused (nginx's own header limits are far below).
     static let maxParameterBytes = 1 << 20
+    /// Bytes a connection may hold without a whole request in them (parameters, headers, padding, skipped body
+    /// records): past this it is closed, so a peer that never completes a request cannot grow it without bound.
+    public static let maxRequestBytes = 2 << 20
 
     /// The first request in `bytes`: `BEGIN_REQUEST`, `PARAMS` up to the empty record, then `STDIN` up to the
     /// empty record (nginx sends no body: `fastcgi_pass_request_body off`; any body bytes are skipped).

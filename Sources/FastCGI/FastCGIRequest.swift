@@ -29,7 +29,8 @@ public final class FastCGIRequest: @unchecked Sendable {
                 self.ready = nil
             } else {
                 guard let waiting = server.nextReadyConnection() else { return false }
-                guard waiting.readAvailable() else {
+                // A peer that closed, failed, or sends more than any request can hold without completing one.
+                guard waiting.readAvailable(), waiting.received.count <= FastCGIParser.maxRequestBytes else {
                     server.close(waiting)
                     continue
                 }
