@@ -1,140 +1,141 @@
+import CFastCGI
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One thread's request slot: wait for the next request on any connection, read its params, answer, repeat.
+/// One thread's reusable FastCGI request slot: take the next connection with a request from the server's set, let
+/// libfcgi read that request, answer through libfcgi, hand the connection back, repeat.
 ///
-/// Owned by exactly one thread for its whole life, hence `@unchecked Sendable` only to hand it over at start.
+/// libfcgi does the protocol (records, params, stdin/stdout streams, the end of the request); only the accept is
+/// ours. `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its accept and reads the next request
+/// from that connection: libfcgi's keep-alive path, entered here for whichever connection epoll woke this thread for.
+/// Owned by exactly one thread for its whole life (libfcgi's `FCGX_Request` is not thread-safe), hence
+/// `@unchecked Sendable` only to hand it over at start.
 public final class FastCGIRequest: @unchecked Sendable {
     private let server: FastCGIServer
-    /// The connection whose request this slot holds, nil between requests.
-    private var connection: FastCGIConnection?
-    /// A connection that already holds the start of its next request (read together with this one).
-    private var ready: FastCGIConnection?
-    private var head: FastCGIRequestHead?
-    private var answered = true
+    private let request: UnsafeMutablePointer<FCGX_Request>
+    /// True from a successful `accept()` to `finish()`.
+    private var holding = false
 
     /// A slot taking requests from `server`'s connections.
     public init(server: FastCGIServer) {
         self.server = server
+        request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        // No listening socket: libfcgi falls back to its (blocking) accept only when the connection it was given
+        // fails before a whole request; on -1 that accept fails at once (EBADF, no lock on Linux), so no thread ever
+        // waits in accept and the failure comes back as a negative `FCGX_Accept_r`.
+        FCGX_InitRequest(request, -1, 0)
+    }
+
+    deinit {
+        finish()
+        request.deallocate()
     }
 
     /// Finishes the previous request and waits for the next; false once the server stops.
     public func accept() -> Bool {
         finish()
-        while true {
-            let next: FastCGIConnection
-            if let ready {
-                next = ready
-                self.ready = nil
-            } else {
-                guard let waiting = server.nextReadyConnection() else { return false }
-                // A peer that closed, failed, or sends more than any request can hold without completing one.
-                guard waiting.readAvailable(), waiting.received.count <= FastCGIParser.maxRequestBytes else {
-                    server.close(waiting)
-                    continue
-                }
-                next = waiting
-            }
-            let outcome = next.received.withUnsafeBufferPointer(FastCGIParser.parse)
-            switch outcome {
-            case .incomplete:
-                server.rearm(next)
-            case .invalid:
-                server.close(next)
-            case .request(let request, let consumed):
-                next.consume(consumed)
-                connection = next
-                head = request
-                answered = false
+        while let descriptor = server.nextReadyConnection() {
+            guard hasInput(descriptor) else { continue }
+            // `FCGX_Accept_r` first finishes the previous request (`FCGX_Finish_r`), which closes `ipcFd` unless
+            // `keepConnection` is set; libfcgi sets it again from the request's `FCGI_KEEP_CONN`.
+            request.pointee.ipcFd = descriptor
+            request.pointee.keepConnection = 1
+            if FCGX_Accept_r(request) >= 0 {
+                holding = true
                 return true
             }
+            // Not a request (the peer closed mid-way, or not FastCGI): libfcgi closed the connection.
+            request.pointee.ipcFd = -1
+        }
+        return false
+    }
+
+    /// True when `descriptor` has bytes to read; a connection the peer closed (or that failed) is closed here, one
+    /// woken without input goes back to the set. Peeked, not read: libfcgi reads the request, and handing it a
+    /// closed connection would send it into its accept (see `init`).
+    private func hasInput(_ descriptor: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let peeked = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if peeked > 0 { return true }
+            if peeked < 0 && errno == EINTR { continue }
+            if peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                server.rearm(descriptor)
+            } else {
+                server.close(descriptor)
+            }
+            return false
         }
     }
 
     /// A CGI parameter of the current request (`REQUEST_URI`, `HTTP_X_API_KEY`, ...).
     public func parameter(_ name: String) -> String? {
-        head?.parameter(name)
+        guard holding, let value = FCGX_GetParam(name, request.pointee.envp) else { return nil }
+        return String(cString: value)
     }
 
-    /// Every value of a parameter that may occur more than once (`FastCGIRequestHead.parameterValues`).
+    /// Every value of a parameter that may occur more than once.
+    ///
+    /// nginx before 1.23 passes each repeated request header as its own `HTTP_*` parameter, and `FCGX_GetParam`
+    /// would return only the first: a valid `X-API-Key` line followed by a junk one must not pass as valid.
     public func parameterValues(_ name: String) -> [String] {
-        head?.parameterValues(name) ?? []
+        var values: [String] = []
+        guard holding, var cursor = request.pointee.envp else { return values }
+        let prefix = Array((name + "=").utf8)
+        while let entry = cursor.pointee {
+            let matches = prefix.indices.allSatisfy { entry[$0] != 0 && UInt8(bitPattern: entry[$0]) == prefix[$0] }
+            if matches { values.append(String(cString: entry + prefix.count)) }
+            cursor += 1
+        }
+        return values
     }
 
-    /// Sends the whole answer, `head` (the CGI header block) then `body`, in one system call: stdout records, the
-    /// end of stdout and the end of the request (`FastCGIRecords`). An answer that fits one record (64 kB, nearly
-    /// all of them) goes out with `writev` straight from `head` and `body`, the record header and trailer built on
-    /// the stack; a longer one is framed into one buffer. False when the connection failed (nginx gave up on the
-    /// request); it is then closed by `finish()`.
+    /// Writes the answer, `head` (the CGI header block) then `body`, to libfcgi's stdout stream; libfcgi frames it
+    /// and sends it as its 8 kB buffer fills, the rest with the end of the request in `finish()` (an answer under
+    /// 8 kB, nearly all of them, goes out in that one write). False when the connection failed (nginx gave up on
+    /// the request); `finish()` then closes it.
     @discardableResult
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
-        guard let connection, let request = self.head, !answered else { return false }
-        answered = true
-        let sent: Bool
-        if head.count + body.count <= FastCGIRecords.maxContentLength {
-            var frame: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 8 header bytes, then the 24-byte trailer
-            sent = withUnsafeMutableBytes(of: &frame) { frame in
-                FastCGIRecords.writeFrame(requestID: request.requestID, contentLength: head.count + body.count, into: frame)
-                return head.withUnsafeBytes { head in
-                    body.withUnsafeBytes { body in
-                        var vectors = (iovec(iov_base: frame.baseAddress, iov_len: 8),
-                                       iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
-                                       iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count),
-                                       iovec(iov_base: frame.baseAddress! + 8, iov_len: 24))
-                        return withUnsafeMutableBytes(of: &vectors) { raw in
-                            FastCGIRequest.writeAll(raw.bindMemory(to: iovec.self), to: connection.descriptor)
-                        }
-                    }
-                }
-            }
-        } else {
-            let wire = FastCGIRecords.answer(requestID: request.requestID, parts: [head, body])
-            sent = wire.withUnsafeBytes { bytes in
-                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-                return withUnsafeMutablePointer(to: &vector) {
-                    FastCGIRequest.writeAll(UnsafeMutableBufferPointer(start: $0, count: 1), to: connection.descriptor)
-                }
-            }
-        }
-        if !sent { self.head = nil }  // not kept: finish() closes it
-        return sent
-    }
-
-    /// Ends the current request: its connection goes back to the set when nginx keeps it (`FCGI_KEEP_CONN`) and
-    /// the answer went out, else it is closed. A request never answered (a thread leaving mid-way) gets its
-    /// connection closed, so nginx sees the failure at once and retries elsewhere.
-    public func finish() {
-        guard let connection else { return }
-        self.connection = nil
-        defer { head = nil }
-        guard let head, head.keepConnection, answered else {
-            server.close(connection)
-            return
-        }
-        if connection.received.isEmpty { server.rearm(connection) } else { ready = connection }
-    }
-
-    /// `writev` of every vector in order, resumed after a short write or `EINTR`; false on any other error.
-    /// The vectors are advanced in place.
-    static func writeAll(_ vectors: UnsafeMutableBufferPointer<iovec>, to descriptor: Int32) -> Bool {
-        var first = 0
-        while first < vectors.count {
-            let written = writev(descriptor, vectors.baseAddress! + first, Int32(vectors.count - first))
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            var left = written
-            while first < vectors.count, left >= vectors[first].iov_len {
-                left -= vectors[first].iov_len
-                first += 1
-            }
-            if left > 0 {
-                vectors[first].iov_base += left
-                vectors[first].iov_len -= left
-            }
+        guard holding, let out = request.pointee.out else { return false }
+        for part in [head, body] where !part.isEmpty {
+            let written = part.withUnsafeBytes { FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), out) }
+            if written < 0 { return false }
         }
         return true
+    }
+
+    /// Ends the current request (`FCGX_Finish_r`: end of stdout, `FCGI_END_REQUEST`). When nginx keeps the
+    /// connection (`FCGI_KEEP_CONN`) and all went well, libfcgi leaves it open: it is taken back from libfcgi and
+    /// returned to the set. Otherwise libfcgi has closed it.
+    public func finish() {
+        guard holding else { return }
+        holding = false
+        // libfcgi's own close lingers (shutdown, then wait up to 2 s for the peer to close first) so that unread input
+        // cannot turn into a reset that loses the answer. Once stdin is read to its end there is nothing left to
+        // reset, so the close is plain (`FCGX_Detach`). Reading to the end also leaves a kept connection at the start
+        // of its next request.
+        if inputReadToEnd() { FCGX_Detach(request) }
+        FCGX_Finish_r(request)
+        let descriptor = request.pointee.ipcFd
+        guard descriptor >= 0 else { return }
+        request.pointee.ipcFd = -1
+        request.pointee.detached = 0
+        server.rearm(descriptor)
+    }
+
+    /// Reads what is left of the request's stdin (nginx sends none: `fastcgi_pass_request_body off`, only the
+    /// empty end record), at most 64 KiB; true when its end was seen.
+    private func inputReadToEnd() -> Bool {
+        guard let input = request.pointee.in else { return false }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { discard in
+            var budget = 64 * 1024
+            while budget > 0 {
+                let read = FCGX_GetStr(discard.baseAddress, Int32(discard.count), input)
+                if read <= 0 { break }
+                budget -= Int(read)
+            }
+            return FCGX_HasSeenEOF(input) != 0
+        }
     }
 }

@@ -3,23 +3,20 @@ import CFastCGI
 import Glibc
 #endif
 
-/// The worker's connections, shared by its threads: one epoll set holds the listening socket and every open
+/// The worker's connections, shared by its threads: one epoll set holds the listening socket and every idle
 /// FastCGI connection, and whichever thread is free takes the next connection that has something to read.
 ///
-/// Why not libfcgi's accept loop: it ties a thread to a connection for as long as the web server keeps it
-/// open, so nginx could not keep connections (`fastcgi_keep_conn`) without idle kept connections starving
-/// the threads; nginx then paid a socket, a connect and a close per request, and the worker an accept and a
-/// close. Here an idle connection costs an entry in the set, not a thread. Each entry is armed one-shot
-/// (`EPOLLONESHOT`): exactly one thread owns a connection from its event until it re-arms or closes it.
+/// Why not libfcgi's accept loop: `FCGX_Accept_r` ties a thread to a connection for as long as the web server keeps
+/// it open, so nginx could not keep connections (`fastcgi_keep_conn`) without idle kept connections starving the
+/// threads; nginx then paid a socket, a connect and a close per request, and the worker an accept and a close.
+/// Here an idle connection costs an entry in the set, not a thread; libfcgi still reads and writes every request
+/// on it (`FastCGIRequest`). Each entry is armed one-shot (`EPOLLONESHOT`): exactly one thread owns a connection
+/// from its event until it re-arms or closes it. An entry's `data.fd` is its descriptor.
 public final class FastCGIServer: @unchecked Sendable {
     let listener: FastCGIListener
     let epoll: Int32
     /// Readable once `stop()` ran: level-triggered, so every thread waiting, now or later, sees it.
     private let stopEvent: Int32
-
-    /// Tags in `epoll_event.data`; anything else is a `FastCGIConnection` pointer.
-    static let listenerTag: UInt64 = 1
-    static let stopTag: UInt64 = 2
 
     /// Takes over `listener` (made non-blocking: accepts happen only when epoll says one is waiting).
     public init(listener: FastCGIListener) throws(FastCGIError) {
@@ -29,8 +26,8 @@ public final class FastCGIServer: @unchecked Sendable {
         guard epoll >= 0, stopEvent >= 0 else { throw FastCGIError(detail: "epoll/eventfd: errno \(errno)") }
         let flags = fcntl(listener.descriptor, F_GETFL)
         _ = fcntl(listener.descriptor, F_SETFL, flags | O_NONBLOCK)
-        guard control(EPOLL_CTL_ADD, listener.descriptor, EPOLLIN.rawValue | EPOLLONESHOT.rawValue, Self.listenerTag),
-              control(EPOLL_CTL_ADD, stopEvent, EPOLLIN.rawValue, Self.stopTag) else {
+        guard control(EPOLL_CTL_ADD, listener.descriptor, EPOLLIN.rawValue | EPOLLONESHOT.rawValue),
+              control(EPOLL_CTL_ADD, stopEvent, EPOLLIN.rawValue) else {
             throw FastCGIError(detail: "epoll_ctl: errno \(errno)")
         }
     }
@@ -46,9 +43,9 @@ public final class FastCGIServer: @unchecked Sendable {
         _ = write(stopEvent, &one, 8)
     }
 
-    /// Waits for the next event: nil once stopping (or on a broken epoll set), else the connection to serve.
-    /// New connections are accepted on the way.
-    func nextReadyConnection() -> FastCGIConnection? {
+    /// Waits for the next event: nil once stopping (or on a broken epoll set), else a connection with something to
+    /// read (or closed by the peer), now owned by the caller. New connections are accepted on the way.
+    func nextReadyConnection() -> Int32? {
         var event = epoll_event()
         while true {
             let count = epoll_wait(epoll, &event, 1, -1)
@@ -57,19 +54,20 @@ public final class FastCGIServer: @unchecked Sendable {
                 return nil
             }
             if count == 0 { continue }
-            switch event.data.u64 {
-            case Self.stopTag: return nil
-            case Self.listenerTag: acceptWaiting()
-            default: return Unmanaged<FastCGIConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(event.data.u64))!)
-                .takeUnretainedValue()
+            switch event.data.fd {
+            case stopEvent: return nil
+            case listener.descriptor: acceptWaiting()
+            default: return event.data.fd
             }
         }
     }
 
     /// Accepts every connection waiting, adds each to the set, and re-arms the listener (unless it was shut down).
+    /// The connection is blocking (Linux's `accept` does not pass the listener's `O_NONBLOCK` on): libfcgi reads and
+    /// writes it whole.
     private func acceptWaiting() {
         while true {
-            let descriptor = accept(listener.descriptor, nil, nil)  // blocking (not inherited on Linux): answers are written whole
+            let descriptor = accept(listener.descriptor, nil, nil)
             if descriptor < 0 {
                 switch errno {
                 case EINTR, ECONNABORTED: continue
@@ -78,66 +76,36 @@ public final class FastCGIServer: @unchecked Sendable {
                 }
                 break
             }
-            let connection = FastCGIConnection(descriptor: descriptor)
-            let tag = UInt64(UInt(bitPattern: Unmanaged.passRetained(connection).toOpaque()))
-            if !control(EPOLL_CTL_ADD, descriptor, Self.connectionEvents, tag) {
-                Unmanaged<FastCGIConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(tag))!).release()
-                Glibc.close(descriptor)
-            }
+            noDelay(descriptor)
+            if !control(EPOLL_CTL_ADD, descriptor, Self.connectionEvents) { Glibc.close(descriptor) }
         }
-        _ = control(EPOLL_CTL_MOD, listener.descriptor, EPOLLIN.rawValue | EPOLLONESHOT.rawValue, Self.listenerTag)
+        _ = control(EPOLL_CTL_MOD, listener.descriptor, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
+    }
+
+    /// As libfcgi's own accept does on TCP: an answer may take two writes (libfcgi's 8 kB stream buffer), and the
+    /// second must not wait for the first one's ACK (Nagle). Fails harmlessly on a Unix socket.
+    private func noDelay(_ descriptor: Int32) {
+        var on: Int32 = 1
+        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
     }
 
     static let connectionEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
 
-    /// Hands `connection` back to the set: the next request on it wakes whichever thread is free.
-    func rearm(_ connection: FastCGIConnection) {
-        let tag = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque()))
-        if !control(EPOLL_CTL_MOD, connection.descriptor, Self.connectionEvents, tag) { close(connection) }
+    /// Hands `descriptor` back to the set: the next request on it wakes whichever thread is free.
+    func rearm(_ descriptor: Int32) {
+        if !control(EPOLL_CTL_MOD, descriptor, Self.connectionEvents) { close(descriptor) }
     }
 
-    /// Takes `connection` out of the set and closes it.
-    func close(_ connection: FastCGIConnection) {
-        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, connection.descriptor, nil)
-        Glibc.close(connection.descriptor)
-        Unmanaged.passUnretained(connection).release()
+    /// Takes `descriptor` out of the set and closes it (nothing unread is left on it: no linger needed).
+    func close(_ descriptor: Int32) {
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, descriptor, nil)
+        Glibc.close(descriptor)
     }
 
-    private func control(_ operation: Int32, _ descriptor: Int32, _ events: UInt32, _ tag: UInt64) -> Bool {
+    private func control(_ operation: Int32, _ descriptor: Int32, _ events: UInt32) -> Bool {
         var event = epoll_event()
         event.events = events
-        event.data.u64 = tag
+        event.data.fd = descriptor
         return epoll_ctl(epoll, operation, descriptor, &event) == 0
-    }
-}
-
-/// One connection from the web server: its socket and what it has sent that no request has used yet.
-/// Owned by one thread at a time (the one its one-shot event woke).
-final class FastCGIConnection {
-    let descriptor: Int32
-    private(set) var received: [UInt8] = []
-
-    init(descriptor: Int32) { self.descriptor = descriptor }
-
-    /// Reads whatever has arrived, without waiting; false when the peer closed or the socket failed.
-    func readAvailable() -> Bool {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 * 1024) { chunk in
-            while true {
-                let got = recv(descriptor, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT))
-                if got > 0 {
-                    received.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<got]))
-                    if got < chunk.count { return true }
-                    continue
-                }
-                if got == 0 { return false }
-                if errno == EINTR { continue }
-                return errno == EAGAIN || errno == EWOULDBLOCK
-            }
-        }
-    }
-
-    /// Forgets the first `count` bytes (a request that has been read).
-    func consume(_ count: Int) {
-        if count >= received.count { received.removeAll(keepingCapacity: true) } else { received.removeFirst(count) }
     }
 }
