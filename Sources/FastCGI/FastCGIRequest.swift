@@ -35,8 +35,12 @@ public final class FastCGIRequest: @unchecked Sendable {
     /// Finishes the previous request and waits for the next; false once the server stops.
     public func accept() -> Bool {
         finish()
-        while let descriptor = server.nextReadyConnection() {
-            guard hasInput(descriptor) else { continue }
+        while let ready = server.nextReadyConnection() {
+            let descriptor = ready.descriptor
+            // A connection the peer closed is checked here, not handed to libfcgi (see `init`). One that is merely
+            // readable goes straight to libfcgi: nginx sends a whole request at once, and the peek would cost a
+            // system call per request.
+            if ready.hungUp, !hasInput(descriptor) { continue }
             // `FCGX_Accept_r` first finishes the previous request (`FCGX_Finish_r`), which closes `ipcFd` unless
             // `keepConnection` is set; libfcgi sets it again from the request's `FCGI_KEEP_CONN`.
             request.pointee.ipcFd = descriptor
@@ -51,9 +55,9 @@ public final class FastCGIRequest: @unchecked Sendable {
         return false
     }
 
-    /// True when `descriptor` has bytes to read; a connection the peer closed (or that failed) is closed here, one
-    /// woken without input goes back to the set. Peeked, not read: libfcgi reads the request, and handing it a
-    /// closed connection would send it into its accept (see `init`).
+    /// True when `descriptor` (hung up) still has bytes to read; one without (the peer closed it, or it failed) is
+    /// closed here. Peeked, not read: libfcgi reads the request, and handing it a closed connection would only send
+    /// it into its accept (see `init`).
     private func hasInput(_ descriptor: Int32) -> Bool {
         var byte: UInt8 = 0
         while true {

@@ -43,9 +43,17 @@ public final class FastCGIServer: @unchecked Sendable {
         _ = write(stopEvent, &one, 8)
     }
 
+    /// A connection epoll woke a thread for, now owned by that thread.
+    struct Ready {
+        let descriptor: Int32
+        /// The peer shut its side down or the socket failed (`EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`): it may still
+        /// hold bytes, but it may also hold none.
+        let hungUp: Bool
+    }
+
     /// Waits for the next event: nil once stopping (or on a broken epoll set), else a connection with something to
-    /// read (or closed by the peer), now owned by the caller. New connections are accepted on the way.
-    func nextReadyConnection() -> Int32? {
+    /// read (or closed by the peer). New connections are accepted on the way.
+    func nextReadyConnection() -> Ready? {
         var event = epoll_event()
         while true {
             let count = epoll_wait(epoll, &event, 1, -1)
@@ -57,7 +65,9 @@ public final class FastCGIServer: @unchecked Sendable {
             switch event.data.fd {
             case stopEvent: return nil
             case listener.descriptor: acceptWaiting()
-            default: return event.data.fd
+            default:
+                let hangUp = EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+                return Ready(descriptor: event.data.fd, hungUp: event.events & hangUp != 0)
             }
         }
     }

@@ -20,6 +20,9 @@ struct TestPeer {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         precondition(status == 0, "connect: errno \(errno)")
+        // A worker that never answers makes the read fail (nil answer, a failed expectation) instead of hanging the run.
+        var limit = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// `BEGIN_REQUEST` (responder, `FCGI_KEEP_CONN` if `keep`), `PARAMS` with `REQUEST_URI=uri`, the empty
@@ -36,6 +39,12 @@ struct TestPeer {
         record(5, [])
         let bytes = Array(wire.prefix(limit ?? wire.count))
         precondition(write(descriptor, bytes, bytes.count) == bytes.count)
+    }
+
+    /// Sends a whole request for `uri` and reads its answer's stdout (`send`, `answer`).
+    func roundTrip(_ uri: String, keep: Bool = true, id: UInt8 = 1) -> String? {
+        send(uri: uri, keep: keep, id: id)
+        return answer()
     }
 
     /// The stdout content of one answer, read up to its `FCGI_END_REQUEST`; nil if the connection ends first.
@@ -78,6 +87,9 @@ struct TestPeer {
 /// A server on a fresh Unix socket with one serving thread that answers every request with its `REQUEST_URI`
 /// and counts the requests; `finish()` stops it and waits for the thread.
 final class EchoWorker: @unchecked Sendable {
+    /// What the worker answers to a request for `uri`.
+    static func echo(_ uri: String) -> String { "Status: 200 OK\r\n\r\n" + uri }
+
     let path: String
     let server: FastCGIServer
     private var thread = pthread_t()
@@ -100,7 +112,7 @@ final class EchoWorker: @unchecked Sendable {
         let request = FastCGIRequest(server: server)
         while request.accept() {
             let uri = request.parameter("REQUEST_URI") ?? "?"
-            request.respond(head: Array("Status: 200 OK\r\n\r\n".utf8), body: Array(uri.utf8))
+            request.respond(head: Array(Self.echo("").utf8), body: Array(uri.utf8))
             request.finish()
         }
     }
