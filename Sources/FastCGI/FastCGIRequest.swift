@@ -22,8 +22,8 @@ public final class FastCGIRequest: @unchecked Sendable {
         self.server = server
         request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         // No listening socket: libfcgi falls back to its (blocking) accept only when the connection it was given
-        // fails before a whole request; on -1 that accept fails at once (EBADF, no lock on Linux), so no thread ever
-        // waits in accept and the failure comes back as a negative `FCGX_Accept_r`.
+        // fails before a whole request; on -1 that accept (and its lock, in builds that take one) fails at once
+        // (EBADF), so no thread ever waits in accept and the failure comes back as a negative `FCGX_Accept_r`.
         FCGX_InitRequest(request, -1, 0)
     }
 
