@@ -7,6 +7,9 @@ import Glibc
 public struct FastCGIListener: Sendable {
     /// The socket's file descriptor.
     public let descriptor: Int32
+    /// True when this process bound the socket itself; false when systemd or a spawner handed it over
+    /// (then it is shared with whoever starts next and must not be shut down: `FastCGIServer.stop`).
+    public let isOwned: Bool
 
     /// Starts libfcgi; once per process, before any request.
     public static func initializeLibrary() throws(FastCGIError) {
@@ -19,26 +22,23 @@ public struct FastCGIListener: Sendable {
         let descriptor = FCGX_OpenSocket(address, backlog)
         guard descriptor >= 0 else { throw FastCGIError(detail: "cannot listen on \(address)") }
         if address.hasPrefix("/") { chmod(address, 0o660) }
-        return FastCGIListener(descriptor: descriptor)
+        return FastCGIListener(descriptor: descriptor, isOwned: true)
     }
 
     /// A socket handed over by systemd (`LISTEN_FDS`, first fd 3) or a FastCGI spawner (fd 0 is a socket).
     public static func inherited(environment: [String: String]) -> FastCGIListener? {
         if let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count >= 1 {
-            return FastCGIListener(descriptor: 3)
+            return FastCGIListener(descriptor: 3, isOwned: false)
         }
-        if FCGX_IsCGI() == 0 { return FastCGIListener(descriptor: 0) }
+        if FCGX_IsCGI() == 0 { return FastCGIListener(descriptor: 0, isOwned: false) }
         return nil
     }
 
-    /// Tells libfcgi to stop accepting: a thread in or entering accept returns once interrupted.
-    /// The socket itself stays open (under systemd it outlives this process).
-    public func requestShutdown() {
-        FCGX_ShutdownPending()
+    /// Wraps an already listening socket; `isOwned` as for `bind` (true) or `inherited` (false).
+    public init(descriptor: Int32, isOwned: Bool) {
+        self.descriptor = descriptor
+        self.isOwned = isOwned
     }
-
-    /// Wraps an already listening socket.
-    public init(descriptor: Int32) { self.descriptor = descriptor }
 }
 
 /// A FastCGI failure; `detail` is for the operator's log.

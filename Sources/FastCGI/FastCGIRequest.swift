@@ -3,94 +3,155 @@ import CFastCGI
 import Glibc
 #endif
 
-/// One thread's reusable FastCGI request slot: accept, read params, write, repeat.
+/// One thread's reusable FastCGI request slot: take the next connection with a request from the server's set, let
+/// libfcgi read that request, answer through libfcgi, hand the connection back, repeat.
 ///
-/// Owned by exactly one thread for its whole life (libfcgi's `FCGX_Request`
-/// is not thread-safe), hence `@unchecked Sendable` only to hand it over at start.
+/// libfcgi does the protocol (records, params, stdin/stdout streams, the end of the request); only the accept is
+/// ours. `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its accept and reads the next request
+/// from that connection: libfcgi's keep-alive path, entered here for whichever connection epoll woke this thread for.
+/// Owned by exactly one thread for its whole life (libfcgi's `FCGX_Request` is not thread-safe), hence
+/// `@unchecked Sendable` only to hand it over at start.
 public final class FastCGIRequest: @unchecked Sendable {
+    private let server: FastCGIServer
     private let request: UnsafeMutablePointer<FCGX_Request>
+    /// True from a successful `accept()` to `finish()`.
+    private var holding = false
 
-    /// A slot that accepts on `listener`.
-    public init(listener: FastCGIListener) {
+    /// A slot taking requests from `server`'s connections.
+    public init(server: FastCGIServer) {
+        self.server = server
         request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
-        FCGX_InitRequest(request, listener.descriptor, 0)
+        // No listening socket: libfcgi falls back to its (blocking) accept only when the connection it was given
+        // fails before a whole request; on -1 that accept (and its lock, in builds that take one) fails at once
+        // (EBADF), so no thread ever waits in accept and the failure comes back as a negative `FCGX_Accept_r`.
+        FCGX_InitRequest(request, -1, 0)
     }
 
     deinit {
-        FCGX_Free(request, 1)
+        finish()
         request.deallocate()
     }
 
-    /// Finishes the previous request and waits for the next; false once shutdown began or the socket failed.
+    /// Finishes the previous request and waits for the next; false once the server stops.
     public func accept() -> Bool {
-        FCGX_Accept_r(request) >= 0
+        finish()
+        while let ready = server.nextReadyConnection() {
+            let descriptor = ready.descriptor
+            // A connection the peer closed is checked here, not handed to libfcgi (see `init`). One that is merely
+            // readable goes straight to libfcgi: nginx sends a whole request at once, and the peek would cost a
+            // system call per request.
+            if ready.hungUp, !hasInput(descriptor) { continue }
+            // `FCGX_Accept_r` first finishes the previous request (`FCGX_Finish_r`), which closes `ipcFd` unless
+            // `keepConnection` is set; libfcgi sets it again from the request's `FCGI_KEEP_CONN`.
+            request.pointee.ipcFd = descriptor
+            request.pointee.keepConnection = 1
+            if FCGX_Accept_r(request) >= 0 {
+                holding = true
+                return true
+            }
+            // Not a request (the peer closed mid-way, or not FastCGI): libfcgi closed the connection.
+            request.pointee.ipcFd = -1
+        }
+        return false
     }
 
-    /// A CGI parameter of the current request (`REQUEST_URI`, `HTTP_X_API_KEY`, ...).
+    /// True when `descriptor` (hung up) still has bytes to read; one without (the peer closed it, or it failed) is
+    /// closed here. Peeked, not read: libfcgi reads the request, and handing it a closed connection would only send
+    /// it into its accept (see `init`).
+    private func hasInput(_ descriptor: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let peeked = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if peeked > 0 { return true }
+            if peeked < 0 && errno == EINTR { continue }
+            if peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                server.rearm(descriptor)
+            } else {
+                server.close(descriptor)
+            }
+            return false
+        }
+    }
+
+    /// A CGI parameter of the current request (`REQUEST_URI`, `HTTP_X_API_KEY`, ...): the first value libfcgi read.
     public func parameter(_ name: String) -> String? {
-        guard let value = FCGX_GetParam(name, request.pointee.envp) else { return nil }
-        return String(cString: value)
+        var value: String?
+        forEachValue(of: name) { entry in
+            value = String(cString: entry)
+            return false
+        }
+        return value
     }
 
     /// Every value of a parameter that may occur more than once.
     ///
-    /// nginx before 1.23 passes each repeated request header as its own
-    /// `HTTP_*` parameter, and `FCGX_GetParam` would return only the first:
-    /// a valid `X-API-Key` line followed by a junk one must not pass as valid.
+    /// nginx before 1.23 passes each repeated request header as its own `HTTP_*` parameter, and `FCGX_GetParam`
+    /// would return only the first: a valid `X-API-Key` line followed by a junk one must not pass as valid.
     public func parameterValues(_ name: String) -> [String] {
-        let prefix = Array((name + "=").utf8)
         var values: [String] = []
-        guard var cursor = request.pointee.envp else { return values }
-        while let entry = cursor.pointee {
-            let matches = prefix.indices.allSatisfy { entry[$0] != 0 && UInt8(bitPattern: entry[$0]) == prefix[$0] }
-            if matches { values.append(String(cString: entry + prefix.count)) }
-            cursor += 1
+        forEachValue(of: name) { entry in
+            values.append(String(cString: entry))
+            return true
         }
         return values
     }
 
-    /// Sends the whole answer, `parts` back to back (header block, body), in one write: stdout records,
-    /// the end of stdout and the end of the request (`FastCGIRecords`). libfcgi's own writer sends at most
-    /// 8 kB per write (its stream buffer is fixed), so a 17 kB `/positions` answer took three writes and
-    /// three wake-ups of nginx. libfcgi's stdout stream is then marked closed, so `finish()` sends nothing
-    /// more. False when the connection failed (nginx gave up on the request); `finish()` still closes it.
-    @discardableResult
-    public func respond(_ parts: [[UInt8]]) -> Bool {
-        let wire = FastCGIRecords.answer(requestID: Int(request.pointee.requestId), parts: parts)
-        if let out = request.pointee.out {
-            out.pointee.wasFCloseCalled = 1
-            out.pointee.isClosed = 1
-        }
-        let descriptor = request.pointee.ipcFd
-        return wire.withUnsafeBytes { bytes in
-            var sent = 0
-            while sent < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + sent, bytes.count - sent)
-                if written < 0 {
-                    if errno == EINTR { continue }  // SIGUSR1 (shutdown wake-up) may land mid-write
-                    return false
-                }
-                sent += written
+    /// Calls `body` with each value of `name` in libfcgi's `NAME=value` list (`envp`), in order, while it returns
+    /// true. The name's bytes are compared in place: no C string made of it, nothing allocated (what `FCGX_GetParam`
+    /// and a built `NAME=` prefix cost: ~1 k instructions per request, bench/rest-instructions).
+    private func forEachValue(of name: String, _ body: (UnsafePointer<CChar>) -> Bool) {
+        guard holding, var cursor = request.pointee.envp else { return }
+        var name = name
+        name.withUTF8 { wanted in
+            while let entry = cursor.pointee {
+                if Self.entry(entry, isNamed: wanted), !body(entry + wanted.count + 1) { return }
+                cursor += 1
             }
-            return true
         }
     }
 
-    /// Ends the current request now (the next `accept` would too) and closes its connection at once.
-    ///
-    /// libfcgi's own close lingers: shutdown, then wait up to 2 s for nginx to close first, so
-    /// that unread input can never turn into a TCP reset that loses the response. That wait
-    /// holds this thread idle for as long as nginx takes to get to the answer (under load, a
-    /// sizeable share of each request). Once the request's input is read to its end there is
-    /// nothing left to reset, so the connection is closed plainly (`FCGX_Detach` tells
-    /// `FCGX_Finish_r` to skip the linger); otherwise libfcgi lingers as usual.
+    /// True when the `NAME=value` entry's name is `wanted` (a shorter entry stops at its NUL, which no name holds).
+    private static func entry(_ entry: UnsafeMutablePointer<CChar>, isNamed wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in 0..<wanted.count where UInt8(bitPattern: entry[index]) != wanted[index] { return false }
+        return entry[wanted.count] == 0x3D  // "="
+    }
+
+    /// Writes the answer, `head` (the CGI header block) then `body`, to libfcgi's stdout stream; libfcgi frames it
+    /// and sends it each time its 8 kB buffer (fixed in `FCGX_Accept_r`) fills, the rest with the end of the request
+    /// in `finish()`: an answer under 8 kB takes one write, a 15 kB `/positions` two. Two `FCGX_PutStr` calls, not
+    /// one of the two joined: joining would copy the body once more. False when the connection failed (nginx gave up
+    /// on the request); `finish()` then closes it.
+    @discardableResult
+    public func respond(head: [UInt8], body: [UInt8]) -> Bool {
+        guard holding, let out = request.pointee.out else { return false }
+        for part in [head, body] where !part.isEmpty {
+            let written = part.withUnsafeBytes { FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), out) }
+            if written < 0 { return false }
+        }
+        return true
+    }
+
+    /// Ends the current request (`FCGX_Finish_r`: end of stdout, `FCGI_END_REQUEST`). When nginx keeps the
+    /// connection (`FCGI_KEEP_CONN`) and all went well, libfcgi leaves it open: it is taken back from libfcgi and
+    /// returned to the set. Otherwise libfcgi has closed it.
     public func finish() {
+        guard holding else { return }
+        holding = false
+        // libfcgi's own close lingers (shutdown, then wait up to 2 s for the peer to close first) so that unread input
+        // cannot turn into a reset that loses the answer. Once stdin is read to its end there is nothing left to
+        // reset, so the close is plain (`FCGX_Detach`). Reading to the end also leaves a kept connection at the start
+        // of its next request.
         if inputReadToEnd() { FCGX_Detach(request) }
         FCGX_Finish_r(request)
+        let descriptor = request.pointee.ipcFd
+        guard descriptor >= 0 else { return }
+        request.pointee.ipcFd = -1
+        request.pointee.detached = 0
+        server.rearm(descriptor)
     }
 
-    /// Reads what is left of the request's stdin (nginx sends none: `fastcgi_pass_request_body off`,
-    /// only the empty end record), at most 64 KiB; true when its end was seen.
+    /// Reads what is left of the request's stdin (nginx sends none: `fastcgi_pass_request_body off`, only the
+    /// empty end record), at most 64 KiB; true when its end was seen.
     private func inputReadToEnd() -> Bool {
         guard let input = request.pointee.in else { return false }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { discard in

@@ -43,18 +43,18 @@ enum Serve {
             config.fastCGIThreads = count
         }
 
-        let listener: FastCGIListener
+        let server: FastCGIServer
         do {
             try FastCGIListener.initializeLibrary()
-            listener = try FastCGIListener.inherited(environment: Config.processEnvironment())
-                ?? FastCGIListener.bind(config.fastCGIListen)
+            server = try FastCGIServer(listener: FastCGIListener.inherited(environment: Config.processEnvironment())
+                ?? FastCGIListener.bind(config.fastCGIListen))
         } catch {
             log.error("\(error)")
             return ExitStatus.failed
         }
 
         let pool = WorkerPool(
-            listener: listener,
+            server: server,
             service: APIService(policy: policy, publicCacheSeconds: config.publicCacheSeconds),
             databaseSettings: DatabaseSettings.forREST(config),
             threadCount: config.fastCGIThreads,

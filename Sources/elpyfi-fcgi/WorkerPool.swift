@@ -7,13 +7,13 @@ import Synchronization
 import Glibc
 #endif
 
-/// N accept-loop threads, each owning one FastCGI slot and one PostgreSQL connection,
-/// plus a signal thread that turns SIGTERM/SIGINT into a graceful stop.
+/// N threads, each owning one FastCGI request slot and one PostgreSQL connection and taking the next request
+/// from any of the server's connections, plus a signal thread that turns SIGTERM/SIGINT into a graceful stop.
 ///
 /// One connection per thread keeps the hot path lock-free; a request's
 /// failure (bad input, dead database) is answered and contained in its thread.
 struct WorkerPool: Sendable {
-    let listener: FastCGIListener
+    let server: FastCGIServer
     let service: APIService
     let databaseSettings: PostgresConnection.Settings
     let threadCount: Int
@@ -32,27 +32,25 @@ struct WorkerPool: Sendable {
     /// Serves until SIGTERM/SIGINT and lets in-flight requests finish (true), or until every
     /// worker thread has failed on its own (false: the caller exits non-zero so a supervisor restarts it).
     func runUntilSignalled() -> Bool {
-        // Stop signals are taken by the signal thread only (sigwait); SIGUSR1 only interrupts
-        // a worker blocked in accept(), which libfcgi then leaves because shutdown is pending.
-        // The listening socket is never shut down: under systemd it is shared with the next start.
+        // Stop signals are taken by the signal thread only (sigwait). The stop takes the socket out of service at
+        // once (`FastCGIServer.stop`: nginx is refused and moves on to the next worker, instead of queueing on a
+        // worker that is leaving), lets every thread finish the request it holds, and exits.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         signal(SIGPIPE, SIG_IGN)
-        WakeSignal.install()
 
         let progress = Progress()
         progress.running.store(threadCount, ordering: .sequentiallyConsistent)
         let workers = (0..<threadCount).map { index in
             NativeThread.start {
-                WakeSignal.unblockInThisThread()
                 serve(threadIndex: index, progress: progress)
                 progress.running.subtract(1, ordering: .sequentiallyConsistent)
             }
         }
-        let listener = self.listener
+        let server = self.server
         let log = self.log
         let waitSet = stopSignals
         let signalThread = NativeThread.start {
@@ -63,12 +61,7 @@ struct WorkerPool: Sendable {
                 progress.stopping.store(true, ordering: .sequentiallyConsistent)
                 log.info("signal \(received): finishing in-flight requests")
             }
-            listener.requestShutdown()
-            // Repeat the wake-up: a thread may be between libfcgi's shutdown check and accept().
-            while progress.running.load(ordering: .sequentiallyConsistent) > 0 {
-                workers.forEach { $0.signal(WakeSignal.number) }
-                usleep(50_000)
-            }
+            server.stop()
         }
         workers.forEach { $0.join() }
         let stoppedBySignal = progress.stopping.load(ordering: .sequentiallyConsistent)
@@ -83,7 +76,7 @@ struct WorkerPool: Sendable {
     private func serve(threadIndex: Int, progress: Progress) {
         let connection = PostgresConnection(settings: databaseSettings)
         let counters = metrics?.threads[threadIndex]
-        let request = FastCGIRequest(listener: listener)
+        let request = FastCGIRequest(server: server)
         let database = PostgresDatabase(connection: connection, log: log, metrics: counters) {
             request.parameter("REQUEST_ID")
         }
@@ -101,7 +94,7 @@ struct WorkerPool: Sendable {
             if request.parameter("ELPYFI_OPS") != nil {
                 let body = (metrics ?? WorkerPool.disabledMetrics).render()
                 let response = APIResponse(status: 200, headers: [("Cache-Control", "no-store")], contentType: Exposition.contentType, body: body)
-                request.respond([ResponseEncoding.head(response), response.body])
+                request.respond(head: ResponseEncoding.head(response), body: response.body)
                 request.finish()
                 continue
             }
@@ -112,7 +105,7 @@ struct WorkerPool: Sendable {
                 ifNoneMatch: request.parameter("HTTP_IF_NONE_MATCH")
             )
             let response = service.respond(to: apiRequest, database: database)
-            request.respond([ResponseEncoding.head(response), response.body])
+            request.respond(head: ResponseEncoding.head(response), body: response.body)
             if let counters {
                 counters.record(endpoint: EndpointLabel.index(for: response), status: response.status,
                                 nanoseconds: Monotonic.nanoseconds() &- started)
@@ -122,27 +115,6 @@ struct WorkerPool: Sendable {
         if !progress.stopping.load(ordering: .sequentiallyConsistent) {
             log.error("thread \(threadIndex): accept failed; thread stopped")
         }
-    }
-}
-
-/// SIGUSR1 with a do-nothing handler installed without `SA_RESTART`, so that a blocked
-/// `accept()` returns `EINTR` in the thread it is sent to.
-enum WakeSignal {
-    static let number = SIGUSR1
-
-    static func install() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(number, &action, nil)
-    }
-
-    static func unblockInThisThread() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, number)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 

@@ -95,6 +95,20 @@ private func quoted(_ value: String) -> String { JSONEscape.quoted(value) }
         #expect(!PostgresText.isJSONNumber(Array(number.utf8)))
     }
 
+    /// The encoder's cheap check agrees with the full grammar on every form PostgreSQL's output functions write.
+    @Test(arguments: ["150.250", "-0.5", "0", "-0", "1e+100", "1.5e-07", "-1.7976931348623157e+308", "5e-324",
+                      "9223372036854775807", "-42", "NaN", "Infinity", "-Infinity"])
+    func finiteNumberCheckAgreesWithTheGrammarOnPostgresOutput(number: String) {
+        let bytes = Array(number.utf8)
+        bytes.withUnsafeBufferPointer { #expect(PostgresText.isFiniteNumber($0) == PostgresText.isJSONNumber(bytes)) }
+    }
+
+    @Test func emptyOrSignOnlyTextIsNotAFiniteNumber() {
+        for text in ["", "-", "-I"] {
+            Array(text.utf8).withUnsafeBufferPointer { #expect(!PostgresText.isFiniteNumber($0)) }
+        }
+    }
+
     @Test func numberInsideASliceIsReadFromItsOwnStartIndex() {
         let bytes = Array("x-1.5e3".utf8)
         #expect(PostgresText.isJSONNumber(bytes.dropFirst()))

@@ -30,10 +30,23 @@ def ratio(a, b):
     return None if not a or not b else a / b
 
 
+PARTS = ("nginx", "workers", "postgres", "loadgen")
+
+
+def per_request_us(row) -> str:
+    """CPU each part spent per request of a run, in µs: its cores over the run / the run's req/s."""
+    rate = row.get("result", {}).get("rps")
+    cpu = row.get("cpu", {})
+    if not rate:
+        return "–"
+    return " · ".join(f"{cpu.get(g, 0) / rate * 1e6:.0f}" for g in PARTS)
+
+
 print("| endpoint | conns | ours req/s | pg alone req/s | nginx alone req/s | ours/pg | ours/nginx "
       "| p50 ms | p99 ms | max ms | non-2xx (+socket errors) | micro-cache req/s | cache/nginx | cache p99 ms "
-      "| CPU cores during ours: nginx / workers / postgres / wrk / other (noise) | workers' peak RSS MB (sum of all) |")
-print("|" + "---|" * 16)
+      "| CPU cores during ours: nginx / workers / postgres / wrk / other (noise) "
+      "| CPU µs per request: nginx · worker · PG · wrk | workers' peak RSS MB (sum of all) |")
+print("|" + "---|" * 17)
 checks = []
 for ep, c in keys:
     ours = by.get(("ours", ep, c), {}).get("result", {})
@@ -50,7 +63,8 @@ for ep, c in keys:
     non2xx = f"{ours.get('non2xx', '–')}" + (f" (+{errs})" if errs else "")
     print(f"| `{ep}` | {c} | {fmt(o)} | {pg_cell} | {fmt(n)} | {fmt(ratio(o, p), 2)} | {fmt(ratio(o, n), 2)} "
           f"| {fmt(ours.get('p50_ms'), 2)} | {fmt(ours.get('p99_ms'), 2)} | {fmt(ours.get('max_ms'), 1)} | {non2xx} "
-          f"| {fmt(m)} | {fmt(ratio(m, n), 2)} | {fmt(cached.get('p99_ms'), 2)} | {cpu_cell} | {rss:.1f} |")
+          f"| {fmt(m)} | {fmt(ratio(m, n), 2)} | {fmt(cached.get('p99_ms'), 2)} | {cpu_cell} "
+          f"| {per_request_us(by.get(('ours', ep, c), {}))} | {rss:.1f} |")
     if c == 64 and ep.split("?")[0] in ("/positions", "/signals/recent"):
         r = ratio(o, p)
         ok = r is not None and r >= 0.8 and ours.get("p99_ms", 1e9) <= 20 and ours.get("non2xx", 1) == 0 and not errs

@@ -9,7 +9,10 @@
 /// - `ELPYFI_API_KEY_HASHES` (none): comma-separated hex SHA-256 of keys.
 /// - `ELPYFI_TIMEZONE` (`UTC`): the session `TimeZone`; fixes `CURRENT_DATE` and the PDT week.
 /// - `ELPYFI_DB_CONNECT_TIMEOUT` (`2`, seconds, 1...60): bounds how long a request waits for a dead database.
-/// - `ELPYFI_STATEMENT_TIMEOUT_MS` (`5000`, 0 = none): bounds one query.
+/// - `ELPYFI_STATEMENT_TIMEOUT_MS` (`2000`, 0 = none): bounds one query. Below nginx's upstream timeout
+///   (`ELPYFI_UPSTREAM_TIMEOUT`, 3 s) on purpose: a query still running when nginx gives up is work nobody reads,
+///   and nginx then retries the same GET on another worker, doubling the load of exactly the slow query; stopped at
+///   2 s, the client gets the worker's own 503 `database_unavailable` with `Retry-After` instead of a 502 after 6 s.
 /// - `ELPYFI_FCGI_LISTEN` (`/tmp/elpyfi-fcgi.sock`): Unix socket path (starts with `/`) or `host:port`.
 /// - `ELPYFI_FCGI_THREADS` (number of cores, 1...256): worker threads, one database connection each.
 /// - `ELPYFI_STREAM_LISTEN` (`127.0.0.1:9020`): the sidecar's HTTP/WebSocket address.
@@ -87,7 +90,7 @@ public struct Config: Sendable, Equatable {
             throw ConfigError(variable: "ELPYFI_TIMEZONE", reason: "must be a time zone name such as UTC or Europe/Berlin")
         }
         databaseConnectTimeoutSeconds = try reader.integer("ELPYFI_DB_CONNECT_TIMEOUT", default: 2, in: 1...60)
-        statementTimeoutMilliseconds = try reader.integer("ELPYFI_STATEMENT_TIMEOUT_MS", default: 5000, in: 0...3_600_000)
+        statementTimeoutMilliseconds = try reader.integer("ELPYFI_STATEMENT_TIMEOUT_MS", default: 2000, in: 0...3_600_000)
         fastCGIListen = try reader.nonEmpty("ELPYFI_FCGI_LISTEN", default: "/tmp/elpyfi-fcgi.sock")
         fastCGIThreads = try reader.integer("ELPYFI_FCGI_THREADS", default: min(256, max(1, defaultThreads)), in: 1...256)
         streamListen = try reader.nonEmpty("ELPYFI_STREAM_LISTEN", default: "127.0.0.1:9020")

@@ -33,6 +33,8 @@ public struct Endpoint: Sendable {
     let crossCheck: @Sendable ([String?]) throws(APIError) -> Void
     /// The template split at `/`: a literal segment, or nil where a path parameter goes.
     let segments: [Substring?]
+    /// The same, as bytes, for matching request paths.
+    let segmentBytes: [[UInt8]?]
 
     /// An endpoint; `parameters` must name each `{name}` of `template` once, as `.path`.
     init(_ template: String, key: Bool = true, parameters: [Parameter] = [], query: Query, shape: Shape = .array,
@@ -45,16 +47,17 @@ public struct Endpoint: Sendable {
         self.crossCheck = crossCheck
         segments = template.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("{") ? nil : $0 }
+        segmentBytes = segments.map { $0.map { Array($0.utf8) } }
     }
 
-    /// The path parameters when the raw path's segments (`parts`, split once per request) fit this template,
-    /// nil otherwise; no decoding, no slash leniency.
-    func pathValues(_ parts: [Substring]) -> [Substring]? {
-        guard parts.count == segments.count else { return nil }
-        var values: [Substring] = []
-        for (part, segment) in zip(parts, segments) {
+    /// Where the path parameters lie in `path` when its segments (`parts`: byte ranges of `path`, found once per
+    /// request) fit this template, nil otherwise; compared byte for byte, no decoding, no slash leniency.
+    func pathValues(_ path: UnsafeBufferPointer<UInt8>, _ parts: UnsafeBufferPointer<Range<Int>>) -> [Range<Int>]? {
+        guard parts.count == segmentBytes.count else { return nil }
+        var values: [Range<Int>] = []
+        for (part, segment) in zip(parts, segmentBytes) {
             if let segment {
-                guard part == segment else { return nil }
+                guard part.count == segment.count, UnsafeBufferPointer(rebasing: path[part]).elementsEqual(segment) else { return nil }
             } else {
                 guard !part.isEmpty else { return nil }
                 values.append(part)

@@ -1,16 +1,18 @@
 /// The table as other tools read it (through `elpyfi-fcgi routes`): nginx's route map is rendered from
 /// `nginxRouteMap`; the test that holds `openapi.yaml` to the table and bench/'s pgbench scripts read `json`.
 extension EndpointTable {
-    /// One `map` line per endpoint for `nginx/snippets/routes-map.conf` (`"~^/metrics/[^/]+/history " k;`):
-    /// the raw path, then a space, as that map's input has it; `{name}` matches one non-empty segment.
+    /// The `map` line of `nginx/snippets/routes-map.conf` that knows every endpoint: one regex, an alternation of
+    /// the templates (`"~^/(health|...|metrics/[^/]+/history) " k;`), matching the raw path, then a space, as that
+    /// map's input has it; `{name}` matches one non-empty segment. One regex, not one per endpoint: nginx tries a
+    /// map's regexes in turn, and each try costs about as much as the match.
     public static var nginxRouteMap: String {
-        all.map { endpoint in
-            let pattern = endpoint.segments.map { segment in
+        let patterns = all.map { endpoint in
+            endpoint.segments.map { segment in
                 segment.map { $0.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? String($0) : "\\" + String($0) }.joined() }
                     ?? "[^/]+"
-            }
-            return "    \"~^/\(pattern.joined(separator: "/")) \" k;"
-        }.joined(separator: "\n")
+            }.joined(separator: "/")
+        }
+        return "    \"~^/(\(patterns.joined(separator: "|"))) \" k;"
     }
 
     /// `[{"path", "api_key", "parameters": [{"name", "in"}], "fields", "statement", "sql"}]` in table order (bench/'s

@@ -37,7 +37,13 @@ public struct APIResponse: Sendable, Equatable {
 
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        headers.first { APIResponse.sameHeaderName($0.0, name) }?.1
+    }
+
+    /// ASCII case-insensitive equality of two header names, byte by byte (no lowercased copies: this runs per answer).
+    static func sameHeaderName(_ a: String, _ b: String) -> Bool {
+        func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte | 0x20 : byte }
+        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lower($0) == lower($1) }
     }
 
     /// Equal when status, headers (in order), type and body are (tuples are not `Equatable`).

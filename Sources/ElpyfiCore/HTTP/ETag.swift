@@ -16,7 +16,13 @@ public enum ETag {
                 hash = hash &* 0x0000_0100_0000_01b3
             }
         }
-        return "\"" + Hex.encode(withUnsafeBytes(of: hash.bigEndian, Array.init)) + "\""
+        // `"` + 16 hex digits + `"`, written in place: one allocation for the whole tag.
+        return String(unsafeUninitializedCapacity: 18) { tag in
+            tag[0] = UInt8(ascii: "\"")
+            for index in 0..<16 { tag[1 + index] = Hex.digit(UInt8(truncatingIfNeeded: hash >> (60 - 4 * UInt64(index))) & 0x0F) }
+            tag[17] = UInt8(ascii: "\"")
+            return 18
+        }
     }
 
     /// True when an `If-None-Match` value matches `etag`: `*`, or a comma-separated

@@ -35,12 +35,6 @@ public enum JSONEscape {
         }
     }
 
-    /// Bytes an escaped `byte` adds to the text: 1 (`\n`, ...) or 5 (`\u00XX`); 0 when none is needed.
-    static func overhead(_ byte: UInt8) -> Int {
-        guard isNeeded(byte) else { return 0 }
-        return shortLetter(byte) == nil ? 5 : 1
-    }
-
     /// The escape for a byte `isNeeded` accepts: `\` and a letter, or `\u00` and two lowercase hex digits.
     static func sequence(_ byte: UInt8) -> [UInt8] {
         if let letter = shortLetter(byte) { return [UInt8(ascii: "\\"), letter] }
