@@ -201,13 +201,20 @@ def test_disallowed_origin_gets_no_cors_headers(base_url, api_key):
 # -- rate limit ---------------------------------------------------------------------------------------------------------
 
 class _Pipelined:
-    """What http.client.HTTPResponse reads from: one buffered reader shared by the answers of pipelined requests."""
+    """What http.client.HTTPResponse reads from: one buffered reader shared by the answers of pipelined requests
+    (each answer "closes" it when its body is read; the next one reads on)."""
 
     def __init__(self, sock: socket.socket):
         self.reader = sock.makefile("rb")
 
     def makefile(self, *_args, **_kwargs):
-        return self.reader
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self.reader, name)
+
+    def close(self) -> None:
+        pass
 
 
 def _pipelined(base_url: str, path: str, headers: dict[str, str], count: int):
