@@ -21,12 +21,6 @@ class SendQueue:
     queued: int  # wmem_queued: bytes the kernel holds to send (unsent + unacknowledged)
     limit: int  # the socket's send buffer: a write blocks (EAGAIN) once `queued` reaches it
 
-    @property
-    def full(self) -> bool:
-        """The kernel takes no more bytes: whatever the program sends next stays in its own queue. A write is
-        refused once queued >= limit; one segment's worth below that counts as full too (a partial skb)."""
-        return self.queued > 0 and self.queued >= self.limit - 65536
-
 
 def send_queues(port: int) -> list[SendQueue]:
     """The established connections whose local port is `port` (e.g. the sidecar's), with their send queues."""
@@ -45,8 +39,3 @@ def send_queues(port: int) -> list[SendQueue]:
             queues.append(SendQueue(peer, mem.get("w", 0), mem.get("tb", 0)))
             peer = None
     return queues
-
-
-def stalled(port: int) -> list[SendQueue]:
-    """The connections of `port` whose kernel send buffer is full (their reader has stopped reading)."""
-    return [q for q in send_queues(port) if q.full]
