@@ -200,9 +200,7 @@ def test_every_answer_carries_a_request_id_found_in_the_access_log(base_url, api
     ids = [r.headers.get("X-Request-Id", "") for r in replies]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), [(r.status_code, r.headers) for r in replies]
     assert len(set(ids)) == len(ids)
-    time.sleep(0.3)
-    logged = {entry.get("request_id") for entry in logs.access_entries(mark)}
-    assert set(ids) <= logged
+    logs.logged(mark, ids)  # waits for each id's line (nginx writes it after the answer); fails if one never comes
 
 
 def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_database(base_url, api_key, ctl, logs):
@@ -217,12 +215,12 @@ def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_datab
             reply = get(base_url, "/positions", api_key)
             assert reply.status_code == 503
             ids.append(reply.headers["X-Request-Id"])
+        # A scrape answers from the worker's counters: had it touched the database (down now), the worker would
+        # have logged an error under the scrape's own request id, which the check below refuses.
         for n in range(1, WORKERS + 1):
-            started = time.monotonic()
             samples = scrape(f"/metrics/fcgi-{n}")
-            assert time.monotonic() - started < 1.0
             assert samples[("elpyfi_db_up", ())] == 0
-        time.sleep(0.2)
+        # Each worker writes its error line (one write(2)) before it answers: every line is there already.
         worker_lines = [json.loads(line) for name, text in logs.since(mark, "fcgi-*.log").items()
                         for line in text.splitlines() if line.strip()]
         errors = [line for line in worker_lines if line["level"] == "error"]
@@ -362,20 +360,28 @@ def test_prometheus_scrapes_every_target_and_the_dashboard_has_data(prometheus, 
     _wait(lambda: _targets_up(prometheus) == 2 + WORKERS, f"{2 + WORKERS} targets up", timeout=30)
     engine = Engine(stack)
     engine.start()
-    try:
-        for _ in range(3):
-            for _ in range(10):
-                get(base_url, "/positions", api_key)
-            get(base_url, "/signals/recent?limit=0", api_key)
-            time.sleep(1.2)
-        time.sleep(2)
-        dashboard = json.loads((ROOT / "deploy/grafana/elpyfi-dashboard.json").read_text())
-        titles = {panel["title"] for panel in dashboard["panels"]}
-        assert MAIN_PANELS <= titles
+    dashboard = json.loads((ROOT / "deploy/grafana/elpyfi-dashboard.json").read_text())
+    titles = {panel["title"] for panel in dashboard["panels"]}
+    assert MAIN_PANELS <= titles
+    empty: set[str] = set(MAIN_PANELS)
+
+    def every_main_panel_has_data() -> bool:
+        # Traffic for the panels (200s and a 400), then every panel's queries: all must answer, and each main panel
+        # must have data. Repeated until it does: how many scrapes that takes depends on the machine, not on us.
+        for _ in range(10):
+            get(base_url, "/positions", api_key)
+        get(base_url, "/signals/recent?limit=0", api_key)
+        empty.clear()
         for panel in dashboard["panels"]:
             results = [query(prometheus, t["expr"].replace("$__rate_interval", "15s")) for t in panel["targets"]]
-            if panel["title"] in MAIN_PANELS:
-                assert any(results), f"no data for panel {panel['title']!r}"
+            if panel["title"] in MAIN_PANELS and not any(results):
+                empty.add(panel["title"])
+        return not empty
+
+    try:
+        _wait(every_main_panel_has_data, "data in every main panel", timeout=90, interval=1.0)
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; still empty: {sorted(empty)}") from None
     finally:
         engine.stop()
 
@@ -399,13 +405,13 @@ def test_engine_silent_alert_fires_when_the_engine_stops_and_clears_when_it_is_b
     engine.start()
     try:
         _wait(lambda: _alert_state(prometheus, "ElpyfiEngineSilent") is None, "no silence alert while the engine speaks",
-              timeout=20)
+              timeout=60)
         engine.stop()
         seen = set()
         _wait(lambda: seen.add(_alert_state(prometheus, "ElpyfiEngineSilent")) or "firing" in seen,
-              "ElpyfiEngineSilent firing", timeout=30)
+              "ElpyfiEngineSilent firing", timeout=60)
         assert "pending" in seen or "firing" in seen
         engine.start()
-        _wait(lambda: _alert_state(prometheus, "ElpyfiEngineSilent") is None, "ElpyfiEngineSilent cleared", timeout=20)
+        _wait(lambda: _alert_state(prometheus, "ElpyfiEngineSilent") is None, "ElpyfiEngineSilent cleared", timeout=60)
     finally:
         engine.stop()

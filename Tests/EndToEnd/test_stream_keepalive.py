@@ -15,21 +15,22 @@ def test_idle_client_is_pinged_and_kept_while_it_answers(ws_url, api_key):
         assert status == 101
         reader = FrameReader(sock, rest)
         assert reader.next()[0] == TEXT  # connected
+        # Four pings answered: at one per 2 s that spans past the 5 s timeout, so answering is what keeps us in.
+        # Counted, not timed: a busy machine spaces them out, which only makes the point stronger.
         pings = 0
-        deadline = time.monotonic() + 8  # past the 5 s timeout: answering keeps us in
-        while time.monotonic() < deadline:
+        while pings < 4:
             frame = reader.next()
             assert frame is not None and frame[0] != CLOSE, frame
             if frame[0] == PING:
                 pings += 1
                 sock.sendall(client_frame(PONG, frame[1]))
-        assert pings >= 2
     finally:
         sock.close()
 
 
 def test_client_that_stops_answering_pings_is_dropped(ws_url, api_key):
-    sock, status, _, rest = raw_handshake(ws_url, f"/ws?strategy={unique_strategy()}", {"X-API-Key": api_key})
+    sock, status, _, rest = raw_handshake(ws_url, f"/ws?strategy={unique_strategy()}", {"X-API-Key": api_key},
+                                          timeout=60)
     try:
         assert status == 101
         reader = FrameReader(sock, rest)
@@ -45,6 +46,8 @@ def test_client_that_stops_answering_pings_is_dropped(ws_url, api_key):
                 break
         elapsed = time.monotonic() - started
         assert PING in saw
-        assert 4 <= elapsed <= 10, elapsed
+        # Not before the timeout (5 s): a lower bound, which a busy machine only helps. How late after it the drop
+        # comes is no concern of this test (the socket's own timeout, 60 s, is the bound for "never").
+        assert elapsed >= 4, elapsed
     finally:
         sock.close()
