@@ -17,6 +17,7 @@ import time
 import pytest
 import requests
 
+from stack import wait_until
 from test_stream_support import raw_handshake, unique_strategy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -136,12 +137,14 @@ def test_request_counters_move_by_exactly_what_was_sent(base_url, api_key):
                       "/metrics/{strategy}", "/metrics/{strategy}/history", "/pdt/status", "/strategies"}
 
 
-def test_histogram_buckets_are_cumulative_and_end_at_the_count():
+def test_histogram_buckets_are_cumulative_and_end_at_the_count(base_url, api_key, logs):
+    # Worker 1 must have answered a /positions (nginx may be skipping it after an earlier test froze it).
+    wait_until(lambda: _every_worker_serves(base_url, api_key, logs, "/positions"), "every worker serving",
+               timeout=60, interval=0.5)
     samples = scrape("/metrics/fcgi-1")
     buckets = sorted(((float(dict(l)["le"]), v) for (n, l), v in samples.items()
                       if n == "elpyfi_http_request_duration_seconds_bucket" and dict(l)["endpoint"] == "/positions"))
-    if not buckets:
-        pytest.skip("worker 1 answered no /positions yet")
+    assert buckets, "worker 1 has no /positions histogram"
     values = [v for _, v in buckets]
     assert values == sorted(values)
     assert buckets[-1][0] == float("inf")
@@ -203,18 +206,33 @@ def test_every_answer_carries_a_request_id_found_in_the_access_log(base_url, api
     logs.logged(mark, ids)  # waits for each id's line (nginx writes it after the answer); fails if one never comes
 
 
+def _every_worker_serves(base_url: str, api_key: str, logs, path: str = "/strategies") -> bool:
+    """A few requests; True once each worker answered one (nginx skips a worker for 10 s after it failed, e.g.
+    after test_frozen_worker.py: a worker that gets no request while PostgreSQL is down never sees it down)."""
+    mark = logs.mark()
+    answers = [get(base_url, path, api_key) for _ in range(2 * WORKERS)]
+    assert all(r.status_code == 200 for r in answers)
+    served = " ".join(e["upstream"] for e in logs.logged(mark, answers))
+    return all(f"fcgi-{n}.sock" in served for n in range(1, WORKERS + 1))
+
+
 def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_database(base_url, api_key, ctl, logs):
-    for _ in range(10):
-        assert get(base_url, "/strategies", api_key).status_code == 200
+    wait_until(lambda: _every_worker_serves(base_url, api_key, logs), "every worker serving", timeout=60,
+               interval=0.5)
     reconnects = workers_total("elpyfi_db_reconnects_total")
     mark = logs.mark()
     ctl("pg-stop")
     try:
         ids = []
-        for _ in range(2 * WORKERS * 2):
-            reply = get(base_url, "/positions", api_key)
-            assert reply.status_code == 503
-            ids.append(reply.headers["X-Request-Id"])
+        served = ""
+        # Until each worker has answered one (least_conn may send two in a row to the same one): each has seen
+        # the database down.
+        while not all(f"fcgi-{n}.sock" in served for n in range(1, WORKERS + 1)):
+            assert len(ids) < 100, f"not every worker answered in {len(ids)} requests: {served}"
+            batch = [get(base_url, "/positions", api_key) for _ in range(2 * WORKERS)]
+            assert all(reply.status_code == 503 for reply in batch)
+            ids += [reply.headers["X-Request-Id"] for reply in batch]
+            served = " ".join(e["upstream"] for e in logs.logged(mark, ids))
         # A scrape answers from the worker's counters: had it touched the database (down now), the worker would
         # have logged an error under the scrape's own request id, which the check below refuses.
         for n in range(1, WORKERS + 1):
@@ -229,9 +247,10 @@ def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_datab
     finally:
         ctl("pg-start")
     _wait(lambda: get(base_url, "/health", None).status_code == 200, "healthy again", timeout=30)
-    for _ in range(4 * WORKERS):
-        get(base_url, "/strategies", api_key)
-    _wait(lambda: all(scrape(f"/metrics/fcgi-{n}")[("elpyfi_db_up", ())] == 1 for n in range(1, WORKERS + 1)), "db up")
+    # Requests on every poll: a worker learns the database is back only when a request makes it try.
+    _wait(lambda: [get(base_url, "/strategies", api_key) for _ in range(2 * WORKERS)]
+          and all(scrape(f"/metrics/fcgi-{n}")[("elpyfi_db_up", ())] == 1 for n in range(1, WORKERS + 1)), "db up",
+          timeout=60)
     assert workers_total("elpyfi_db_reconnects_total") > reconnects
 
 

@@ -306,19 +306,25 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
     async def slot(index: int) -> None:
         src = f"127.0.{1 + index // (250 * per_address)}.{2 + (index // per_address) % 250}"
         await asyncio.sleep(rng.uniform(0, ramp))
+        failures = 0
         while time.time() < stop_at:
             client = Client()
             try:
                 await picows.ws_connect(lambda: client, url, extra_headers={"X-API-Key": key},
                                         local_addr=(src, 0), websocket_handshake_timeout=30, enable_auto_pong=True)
+                failures = 0
             except Exception as err:  # noqa: BLE001 - a refused connect (a fault window) is retried, not fatal
-                out.write(json.dumps({"connect_error": f"{type(err).__name__}"[:80], "t": time.time()}) + "\n")
-                await asyncio.sleep(rng.uniform(0.5, 2.0))
+                status = getattr(getattr(err, "response", None), "status", None)
+                out.write(json.dumps({"connect_error": f"{type(err).__name__}"[:80], "t": time.time(),
+                                      "status": int(status) if status is not None else None}) + "\n")
+                # As the status page does: 0.5 s doubling to 15 s, with jitter (no reconnect storm after a fault).
+                await asyncio.sleep(min(15.0, 0.5 * 2 ** failures) * rng.uniform(0.75, 1.25))
+                failures += 1
                 continue
             stay = min(rng.uniform(0.5, 1.5) * life, max(0.0, stop_at - time.time()))
             try:
                 await asyncio.wait_for(client.closed.wait(), stay)
-                await asyncio.sleep(rng.uniform(0.5, 2.0))  # cut off by the server: back after a moment
+                await asyncio.sleep(rng.uniform(0.5, 3.0))  # cut off by the server: back after a moment
             except asyncio.TimeoutError:
                 client.leaving = "left" if time.time() < stop_at else "end"
                 client.end(client.leaving)
@@ -488,15 +494,17 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
     def due(a: int, b: int) -> int:
         return due_prefix[b] - due_prefix[a] if b > a else 0
 
-    segments, connect_errors, refused_outside, missed, disorder, failures = 0, 0, [], [], 0, []
+    segments, connect_errors, limited, refused_outside, missed, disorder, failures = 0, 0, 0, [], [], 0, []
     reasons: dict[str, int] = {}
     for path in segments_paths:
         for line in open(path):
             s = json.loads(line)
             if "connect_error" in s:
                 connect_errors += 1
-                if not in_window(s["t"] - t0, windows):
-                    refused_outside.append(f"{s['t'] - t0:.1f}s {s['connect_error']}")
+                limited += s.get("status") == 429
+                # The limiter's 429 is its configured answer; a 5xx or no answer outside a fault window is not.
+                if s.get("status") != 429 and not in_window(s["t"] - t0, windows):
+                    refused_outside.append(f"{s['t'] - t0:.1f}s {s['connect_error']} {s.get('status')}")
                 continue
             segments += 1
             reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
@@ -526,8 +534,10 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
     if disorder:
         failures.append(f"{disorder} events out of order or repeated")
     if refused_outside:
-        failures.append(f"{len(refused_outside)} stream connects failed outside a fault window: {refused_outside[:5]}")
+        failures.append(f"{len(refused_outside)} stream connects failed (not 429) outside a fault window: "
+                        f"{refused_outside[:5]}")
     summary["connect_errors_outside"] = len(refused_outside)
+    summary["connect_limited"] = limited
     return summary, failures
 
 
@@ -596,7 +606,7 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--clients", type=int, default=2000)
     p.add_argument("--procs", type=int, default=2)
-    p.add_argument("--life", type=float, default=0.0, help="mean client stay, s (default: min(300, run / 6))")
+    p.add_argument("--life", type=float, default=0.0, help="mean client stay, s (default: run / 6, within 60..300)")
     p.add_argument("--event-rate", type=float, default=20.0)
     p.add_argument("--rest-rate", type=float, default=40.0)
     p.add_argument("--grace", type=float, default=5.0)
@@ -607,7 +617,7 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     env = stack_env(args.run_dir)
     duration = args.minutes * 60
-    life = args.life or min(300.0, duration / 6)
+    life = args.life or min(300.0, max(60.0, duration / 6))  # 2,000 clients / 60 s: 33 connects/s at most
     strategy = f"soak_{uuid.uuid4().hex[:10]}"
     host, port = args.base_url.split("//", 1)[1].rsplit(":", 1)
     ws_url = f"ws://{host}:{port}/ws?strategy={strategy}"
@@ -711,7 +721,8 @@ def write_report(args, life, strategy, samples, windows, growth, fds, rest, even
               f"{events['events_sent']} sent ({events['events_unknown']} NOTIFYs failed while PostgreSQL was down, "
               f"{events['events_exempt']} in fault windows, exempt); {events['segments']} client segments "
               f"(ends: {events['end_reasons']}), {events['connect_errors']} failed connects "
-              f"({events['connect_errors_outside']} outside fault windows); segments that missed "
+              f"({events['connect_limited']} of them 429 from the rate limit; other failures outside fault windows: "
+              f"{events['connect_errors_outside']}); segments that missed "
               f"events: {events['segments_missing']} ({events['events_missed']} events); out of order or repeated: "
               f"{events['disorder']}", "", "![RSS and descriptors over time](soak.svg)", ""]
     with open(os.path.join(args.out, "report.md"), "w") as f:
