@@ -123,8 +123,9 @@ def sample(run_dir: str, env: dict[str, str], t0: float, phase: str, clients) ->
     now = time.time()
     out = {"t": round(now - t0, 1), "phase": phase, "clients": clients.value, "roles": {}}
     for role, (ident, pids) in role_pids(run_dir, env).items():
-        out["roles"][role] = {"pid": ident, "rss_kb": sum(proc_rss_kb(p) for p in pids),
-                              "fds": sum(proc_fds(p) for p in pids)}
+        rss = sum(proc_rss_kb(p) for p in pids)
+        if rss:  # 0: just killed (a zombie has no memory left to count), not a sample of a live process
+            out["roles"][role] = {"pid": ident, "rss_kb": rss, "fds": sum(proc_fds(p) for p in pids)}
     return out
 
 
@@ -543,54 +544,59 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
 
 # ---------------------------------------------------------------- the plot (SVG by hand)
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"]
-
-
 def svg_plot(samples: list[dict], windows: list[dict], path: str) -> None:
+    """Small multiples: one row per process, RSS (MB) on the left and open descriptors on the right, each panel on
+    its own scale (a worker's 14 MB next to PostgreSQL's 250 MB would be a flat line), fault windows shaded and
+    numbered (the legend under the panels names them)."""
     roles = sorted({r for s in samples for r in s["roles"]})
-    width, height, left, right, top, gap = 900, 620, 70, 150, 30, 60
-    panel_h = (height - top - 2 * gap) / 2
     t_max = max(s["t"] for s in samples) or 1.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-             f'font-size="11"><rect width="100%" height="100%" fill="white"/>']
+    left, col_w, col_gap, row_h, row_gap, top = 110, 360, 60, 70, 34, 40
+    width = left + 2 * col_w + col_gap + 20
+    height = top + len(roles) * (row_h + row_gap) + 20 + 14 * ((len(windows) + 2) // 3)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+           f'font-size="11"><rect width="100%" height="100%" fill="white"/>',
+           f'<text x="{left}" y="16" font-weight="bold">RSS (MB)</text>',
+           f'<text x="{left + col_w + col_gap}" y="16" font-weight="bold">open descriptors</text>']
+    for row, role in enumerate(roles):
+        y0 = top + row * (row_h + row_gap)
+        out.append(f'<text x="{left - 12}" y="{y0 + row_h / 2 + 4}" text-anchor="end" font-weight="bold">{role}</text>')
+        points = [(s["t"], s["roles"][role]) for s in samples if role in s["roles"]]
+        for col, (key, scale, colour) in enumerate((("rss_kb", 1 / 1024, "#1f77b4"), ("fds", 1, "#d62728"))):
+            x0 = left + col * (col_w + col_gap)
+            values = [r[key] * scale for _, r in points] or [0.0]
+            lo, hi = min(values), max(values)
+            lo, hi = (lo - 1, hi + 1) if hi - lo < 2 else (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+            lo = max(0.0, lo)
 
-    def x(t: float) -> float:
-        return left + (width - left - right) * t / t_max
+            def x(t: float) -> float:
+                return x0 + col_w * t / t_max
 
-    for index, (key, title, scale) in enumerate((("rss_kb", "RSS (MB)", 1 / 1024), ("fds", "open descriptors", 1))):
-        y0 = top + index * (panel_h + gap)
-        v_max = max((s["roles"][r][key] * scale for s in samples for r in s["roles"]), default=1.0) * 1.1 or 1.0
+            def y(v: float) -> float:
+                return y0 + row_h - row_h * (v - lo) / (hi - lo)
 
-        def y(v: float) -> float:
-            return y0 + panel_h - panel_h * v / v_max
-
-        parts.append(f'<text x="{left}" y="{y0 - 8}" font-weight="bold">{title}</text>')
-        parts.append(f'<rect x="{left}" y="{y0}" width="{width - left - right}" height="{panel_h}" fill="none" '
-                     f'stroke="#999"/>')
-        for w in windows:
-            parts.append(f'<rect x="{x(max(0, w["start"])):.1f}" y="{y0}" width="{max(1.0, x(w["end"]) - x(max(0, w["start"]))):.1f}" '
-                         f'height="{panel_h}" fill="#f4c7c3" opacity="0.6"><title>{w["kind"]}</title></rect>')
-            if index == 0:
-                parts.append(f'<text x="{x(max(0, w["start"])):.1f}" y="{y0 + 10}" font-size="9" '
-                             f'fill="#a33">{w["kind"]}</text>')
-        for i in range(5):
-            v = v_max * i / 4
-            parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.0f}</text>')
-            parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>')
-        for i in range(7):
-            t = t_max * i / 6
-            parts.append(f'<text x="{x(t):.1f}" y="{y0 + panel_h + 14}" text-anchor="middle">{t / 60:.1f} min</text>')
-        for c, role in enumerate(roles):
-            pts = " ".join(f"{x(s['t']):.1f},{y(s['roles'][role][key] * scale):.1f}" for s in samples
-                           if role in s["roles"])
-            colour = COLOURS[c % len(COLOURS)]
-            parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
-            if index == 0:
-                parts.append(f'<rect x="{width - right + 12}" y="{top + 14 * c}" width="10" height="10" fill="{colour}"/>'
-                             f'<text x="{width - right + 26}" y="{top + 9 + 14 * c}">{role}</text>')
-    parts.append("</svg>")
+            out.append(f'<rect x="{x0}" y="{y0}" width="{col_w}" height="{row_h}" fill="none" stroke="#bbb"/>')
+            for n, w in enumerate(windows, 1):
+                a, b = x(max(0.0, w["start"])), x(min(t_max, w["end"]))
+                out.append(f'<rect x="{a:.1f}" y="{y0}" width="{max(1.0, b - a):.1f}" height="{row_h}" '
+                           f'fill="#f4c7c3" opacity="0.7"/><text x="{a + 1:.1f}" y="{y0 + 9}" font-size="8" '
+                           f'fill="#a33">{n}</text>')
+            for v in (lo, hi):
+                out.append(f'<text x="{x0 - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="9">{v:.0f}</text>')
+            line = " ".join(f"{x(t):.1f},{y(r[key] * scale):.1f}" for t, r in points)
+            out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+            if row == len(roles) - 1:
+                for i in range(5):
+                    t = t_max * i / 4
+                    out.append(f'<text x="{x(t):.1f}" y="{y0 + row_h + 13}" text-anchor="middle" font-size="9">'
+                               f'{t / 60:.1f} min</text>')
+    y_legend = top + len(roles) * (row_h + row_gap) + 8
+    for n, w in enumerate(windows, 1):
+        label = f'{n}: {w["kind"]}{" " + str(w["arg"]) if w["arg"] else ""} at {w["start"] + 1:.0f} s'
+        out.append(f'<text x="{left + (n - 1) % 3 * 240}" y="{y_legend + 14 * ((n - 1) // 3)}" fill="#a33">'
+                   f'{label}</text>')
+    out.append("</svg>")
     with open(path, "w") as f:
-        f.write("\n".join(parts) + "\n")
+        f.write("\n".join(out) + "\n")
 
 
 # ---------------------------------------------------------------- the run
