@@ -330,7 +330,7 @@ def _ok(url: str) -> bool:
         return False
 
 
-def _wait(predicate, what: str, timeout: float = 15.0, interval: float = 0.2):
+def _wait(predicate, what: str, timeout: float = 30.0, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
