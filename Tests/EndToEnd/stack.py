@@ -211,14 +211,3 @@ def wait_for_entries(read, ids: set[str], timeout: float = 30.0, what: str = "")
             raise AssertionError(f"no access log line for {sorted(missing)} {what}".strip())
         time.sleep(0.05)
 
-
-def wait_until(predicate, what: str, timeout: float = 30.0, interval: float = 0.05):
-    """predicate()'s first truthy value; AssertionError after `timeout` (a bound for a lost state, not speed)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)

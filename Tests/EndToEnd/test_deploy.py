@@ -21,7 +21,8 @@ import uuid
 import pytest
 import requests
 
-from stack import saved, wait_until
+from stack import saved
+from test_stream_support import wait_for
 
 ALLOWED_ORIGIN = "http://localhost:3000"  # deploy/test renders ELPYFI_CORS_ORIGINS=http://localhost:3000
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -408,8 +409,8 @@ def test_micro_cache_shows_new_data_after_its_ttl(cached_nginx, api_key, db):
             db.execute("DELETE FROM strategies WHERE name = %s", (name,))
         assert cached.headers["X-Cache-Status"] == "HIT" and name not in cached.text  # still the cached answer
         # Once the TTL has passed the entry is refreshed (in the background: one stale answer may come first).
-        after = wait_until(lambda: (r := _cached_get(cached_nginx, path, api_key)).ok and name in r.text and r,
-                           "the new row after the TTL")
+        after = wait_for(lambda: (r := _cached_get(cached_nginx, path, api_key)).ok and name in r.text and r, 30,
+                         what="the new row after the TTL")
         assert after.headers["ETag"] != before.headers["ETag"]
     finally:
         db.execute("DELETE FROM strategies WHERE name = %s", (name,))

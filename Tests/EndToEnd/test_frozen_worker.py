@@ -13,7 +13,7 @@ import uuid
 
 import requests
 
-from stack import wait_until
+from test_stream_support import wait_for
 
 FAIL_TIMEOUT = 10.0  # nginx's fail_timeout (the default): a failed worker is skipped this long (fastcgi.conf)
 UPSTREAM_TIMEOUT = 3.0  # ELPYFI_UPSTREAM_TIMEOUT as deploy/test runs it (the default)
@@ -32,7 +32,7 @@ def test_a_stopped_worker_costs_at_most_the_upstream_timeout_and_one_retry(base_
                    for _ in range(2)]
         return any("fcgi-1.sock" in e["upstream"] for e in logs.logged(probe_mark, answers))
 
-    wait_until(worker_1_serves, "worker 1 to serve again", timeout=60, interval=0.5)
+    wait_for(worker_1_serves, 60, interval=0.5, what="worker 1 to serve again")
     mark = logs.mark()
     ctl("worker-freeze", "1")
     try:

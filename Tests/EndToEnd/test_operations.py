@@ -17,7 +17,6 @@ import time
 import pytest
 import requests
 
-from stack import wait_until
 from test_stream_support import raw_handshake, unique_strategy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -139,7 +138,7 @@ def test_request_counters_move_by_exactly_what_was_sent(base_url, api_key):
 
 def test_histogram_buckets_are_cumulative_and_end_at_the_count(base_url, api_key, logs):
     # Worker 1 must have answered a /positions (nginx may be skipping it after an earlier test froze it).
-    wait_until(lambda: _every_worker_serves(base_url, api_key, logs, "/positions"), "every worker serving",
+    _wait(lambda: _every_worker_serves(base_url, api_key, logs, "/positions"), "every worker serving",
                timeout=60, interval=0.5)
     samples = scrape("/metrics/fcgi-1")
     buckets = sorted(((float(dict(l)["le"]), v) for (n, l), v in samples.items()
@@ -217,7 +216,7 @@ def _every_worker_serves(base_url: str, api_key: str, logs, path: str = "/strate
 
 
 def test_worker_log_lines_name_the_request_and_a_scrape_never_waits_on_the_database(base_url, api_key, ctl, logs):
-    wait_until(lambda: _every_worker_serves(base_url, api_key, logs), "every worker serving", timeout=60,
+    _wait(lambda: _every_worker_serves(base_url, api_key, logs), "every worker serving", timeout=60,
                interval=0.5)
     reconnects = workers_total("elpyfi_db_reconnects_total")
     mark = logs.mark()

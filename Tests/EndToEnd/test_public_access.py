@@ -26,9 +26,9 @@ import uuid
 import pytest
 import requests
 
-from stack import request_ids, saved, wait_until
+from stack import request_ids, saved
 from test_deploy import REPO, _extra_nginx, _free_port, assert_json_error
-from test_stream_support import raw_handshake
+from test_stream_support import raw_handshake, wait_for
 
 PUBLIC = "/positions,/strategies,/metrics/*,/ws/trades"
 PROXY_ADDRESS = "127.0.0.77"
@@ -120,8 +120,8 @@ class Public:
         """The access log, once it holds the line of each of `answers` (responses or request ids) and done(entries)
         is true: nginx writes a line after it sent the answer, so the client may hold the answer first."""
         ids = request_ids(answers)
-        return wait_until(lambda: (e := self._entries()) is not None and done(e)
-                          and ids <= {x.get("request_id") for x in e} and e, "the access log lines")
+        return wait_for(lambda: (e := self._entries()) is not None and done(e)
+                        and ids <= {x.get("request_id") for x in e} and e, 30, what="the access log lines")
 
     def _entries(self) -> list[dict]:
         return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]

@@ -29,7 +29,7 @@ import uuid
 import pytest
 import requests
 
-from stack import wait_until as wait_for
+from test_stream_support import wait_for
 
 try:
     from selenium import webdriver
@@ -499,7 +499,7 @@ def test_public_view_shows_the_public_panels_at_once_and_asks_a_key_only_for_the
     # must not. Once the last of them (the history) is logged, that refresh has run.
     history = f"/metrics/{strategy}/history"
     paths = wait_for(lambda: (p := {e["path"] for e in log_since(public_site.access_log, offset)}) and history in p
-                     and p, what="the public panels refetched after trade.executed")
+                     and p, 30, what="the public panels refetched after trade.executed")
     assert "/pdt/status" not in paths, paths
     assert "needs an API key" in browser.find_element(By.ID, "pdt").text
     assert browser.find_element(By.ID, "error").text == ""
@@ -528,7 +528,7 @@ def test_private_deployment_still_asks_for_the_key_first_and_requests_nothing_pr
     # Everything the browser fetched so far (Resource Timing), each logged by nginx: then judge the log.
     fetched = set(js(browser, "return performance.getEntriesByType('resource')"
                               ".map((e) => new URL(e.name).pathname)")) | {"/"}
-    paths = wait_for(lambda: (p := {e["path"] for e in logs.access_entries(mark)}) >= fetched and p,
+    paths = wait_for(lambda: (p := {e["path"] for e in logs.access_entries(mark)}) >= fetched and p, 30,
                      what=f"the access log lines of {sorted(fetched)}")
     assert paths <= {"/", "/health", "/stream/health"} | {p for p in paths if p.startswith("/ui/")}, paths
     assert problems(browser) == []

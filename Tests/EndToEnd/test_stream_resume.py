@@ -10,9 +10,8 @@ import json
 import os
 
 from kernel_queues import send_queues
-from stack import wait_until
-from test_stream_support import (FrameReader, assert_silent, client_frame, close_code, connect, event, health,
-                                 notify, raw_handshake, recv_connected, recv_json, recv_until, unique_strategy)
+from test_stream_support import (FrameReader, assert_silent, client_frame, close_code, connect, event, health, notify,
+                                 raw_handshake, recv_connected, recv_json, recv_until, unique_strategy, wait_for)
 
 
 def test_resume_replays_exactly_the_missed_events_then_live_ones(ws_url, api_key, db):
@@ -149,8 +148,8 @@ def test_resume_by_a_stalled_reader_is_paced_not_closed_as_a_slow_consumer(base_
         # Not reading: the replay fills every buffer between us and the sidecar, up to the sidecar's own socket
         # (kernel_queues.py), and must pause there instead of queueing the rest (that would be a 1008).
         port = int(os.environ["ELPYFI_STREAM_LISTEN"].rsplit(":", 1)[1])
-        wait_until(lambda: any(q.queued >= q.limit // 2 for q in send_queues(port)),
-                   "the replay to fill the sidecar's send buffer for this client", timeout=60)
+        wait_for(lambda: any(q.queued >= q.limit // 2 for q in send_queues(port)), 60,
+                 what="the replay to fill the sidecar's send buffer for this client")
         reader = FrameReader(sock, rest)
         texts = []
         while len(texts) < STALLED_EVENTS + 1:

@@ -45,6 +45,8 @@ import time
 import urllib.request
 import uuid
 
+from stream_bench import expand_pids, rss_kb  # noqa: E402 (bench/tools/: /proc readers shared with bench/stream)
+
 SAMPLE_EVERY = 10.0
 OURS = ("fcgi-", "stream", "nginx")  # roles judged for growth (PostgreSQL is reported, not judged)
 
@@ -72,19 +74,6 @@ def read_pid(path: str) -> int | None:
         return None
 
 
-def children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                raw = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            if int(raw[raw.rindex(")") + 2:].split()[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
 def role_pids(run_dir: str, env: dict[str, str]) -> dict[str, tuple[int, list[int]]]:
     """role -> (the pid that identifies this life of it, every pid counted for it)."""
     roles = {}
@@ -98,18 +87,8 @@ def role_pids(run_dir: str, env: dict[str, str]) -> dict[str, tuple[int, list[in
     for role, path in (("nginx", f"{run_dir}/nginx.pid"), ("postgres", f"{env.get('PGDATA_DIR', '')}/postmaster.pid")):
         pid = read_pid(path)
         if pid:
-            roles[role] = (pid, [pid] + children(pid))
+            roles[role] = (pid, expand_pids([pid]))
     return roles
-
-
-def proc_rss_kb(pid: int) -> int:
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def proc_fds(pid: int) -> int:
@@ -123,7 +102,7 @@ def sample(run_dir: str, env: dict[str, str], t0: float, phase: str, clients) ->
     now = time.time()
     out = {"t": round(now - t0, 1), "phase": phase, "clients": clients.value, "roles": {}}
     for role, (ident, pids) in role_pids(run_dir, env).items():
-        rss = sum(proc_rss_kb(p) for p in pids)
+        rss = rss_kb(pids)
         if rss:  # 0: just killed (a zombie has no memory left to count), not a sample of a live process
             out["roles"][role] = {"pid": ident, "rss_kb": rss, "fds": sum(proc_fds(p) for p in pids)}
     return out
