@@ -1,13 +1,16 @@
 """Helpers of the stream tests (test_stream_*.py): WebSocket clients through nginx, raw handshakes, NOTIFY.
 
 No tests here. Every stream test narrows its client with `?strategy=<unique>` so that other traffic (another
-test's events, deploy/demo-events if it runs) can never confuse it.
+test's events, deploy/demo-events if it runs) can never confuse it. Every text frame read through these helpers
+(recv_json and those built on it, FrameReader, SseReader) is checked against the messages asyncapi.yaml lets the
+server send on its path (test_asyncapi_support.check_frame).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import json
 import os
 import socket
@@ -15,10 +18,13 @@ import struct
 import time
 import urllib.parse
 import uuid
+import weakref
 
 import requests
 import websockets
 from websockets.asyncio.client import connect as ws_connect
+
+from test_asyncapi_support import check_frame
 
 RECV_TIMEOUT = 5.0
 
@@ -37,7 +43,10 @@ def connect(ws_url: str, path: str, api_key: str | None, header: bool = True, **
 
 
 async def recv_json(ws, timeout: float = RECV_TIMEOUT) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    """The next message, after checking it against asyncapi.yaml's messages for the path the socket was opened on."""
+    text = await asyncio.wait_for(ws.recv(), timeout)
+    check_frame(ws.request.path, text)
+    return json.loads(text)
 
 
 async def recv_connected(ws) -> dict:
@@ -94,6 +103,10 @@ def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "con
 
 # -- raw sockets: for what a WebSocket library hides (refusals before the upgrade, pings, not reading) ---------
 
+# The path each raw handshake asked for, so FrameReader checks text frames against that path's messages.
+_handshake_paths: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def raw_handshake(ws_url: str, path: str, headers: dict[str, str] | None = None, rcvbuf: int | None = None,
                   timeout: float = 10.0, source: str | None = None):
     """Sends an upgrade request through nginx (from the local address `source` if given, for per-address limits);
@@ -108,6 +121,7 @@ def raw_handshake(ws_url: str, path: str, headers: dict[str, str] | None = None,
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(timeout)
     sock.connect((parsed.hostname, parsed.port or 80))
+    _handshake_paths[sock] = path
     key = base64.b64encode(os.urandom(16)).decode()
     lines = [f"GET {path} HTTP/1.1", f"Host: {parsed.hostname}:{parsed.port}", "Upgrade: websocket",
              "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
@@ -137,11 +151,13 @@ def raw_handshake(ws_url: str, path: str, headers: dict[str, str] | None = None,
 
 
 class FrameReader:
-    """Reads server frames (unmasked) from a raw socket; `pending` holds bytes read but not yet parsed."""
+    """Reads server frames (unmasked) from a raw socket; `pending` holds bytes read but not yet parsed.
+    Whole text frames are checked against asyncapi.yaml for the path `raw_handshake` opened the socket on."""
 
     def __init__(self, sock: socket.socket, pending: bytes = b""):
         self.sock = sock
         self.pending = pending
+        self.path = _handshake_paths.get(sock)
 
     def _need(self, count: int) -> bool:
         while len(self.pending) < count:
@@ -169,7 +185,68 @@ class FrameReader:
             return None
         payload = self.pending[offset:offset + length]
         self.pending = self.pending[offset + length:]
+        if first & 0x8F == 0x81 and self.path:  # a whole (FIN) text frame
+            check_frame(self.path, payload)
         return first & 0x0F, payload
+
+
+# -- Server-Sent Events: a plain HTTP/1.1 response parsed by the HTML standard's event-stream rules ---------------
+
+class SseReader:
+    """One SSE response through nginx (http.client undoes the chunked encoding). `status`, `headers` and, for a
+    refusal, `body` (JSON); then `next()` gives each message as a dict {id, event, data, json}, checking its data and
+    id against asyncapi.yaml for the path. Fields seen are kept in order in `fields` (("retry", "2000"), ("comment",
+    " keep-alive"), ...), so a test can see what came before a message."""
+
+    def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None, source: str | None = None,
+                 timeout: float = 10.0):
+        parsed = urllib.parse.urlsplit(base_url)
+        self.path = path
+        self.conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout,
+                                               source_address=(source, 0) if source else None)
+        self.conn.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.headers = {name.lower(): value for name, value in self.response.getheaders()}
+        self.body = self.response.read() if self.status != 200 else b""
+        self.fields: list[tuple[str, str]] = []
+        self.last_event_id = ""
+
+    def next(self) -> dict | None:
+        """The next message (comments and `retry:` are recorded in `fields`, not returned); None at the end."""
+        message = {"id": None, "event": None, "data": None}
+        while True:
+            raw = self.response.readline()
+            if not raw:
+                return None
+            line = raw.decode("utf-8").rstrip("\r\n")
+            if line == "":
+                if message["data"] is None:
+                    continue  # a blank line with no data dispatches nothing
+                message["id"] = self.last_event_id
+                message["json"] = check_frame(self.path, message["data"], sse_id=message["id"])
+                return message
+            if line.startswith(":"):
+                self.fields.append(("comment", line[1:]))
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            self.fields.append((name, value))
+            if name == "data":
+                message["data"] = value if message["data"] is None else message["data"] + "\n" + value
+            elif name == "id":
+                self.last_event_id = value
+            elif name == "event":
+                message["event"] = value
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def client_frame(opcode: int, payload: bytes = b"") -> bytes:

@@ -33,8 +33,8 @@ stack_load() {
     source "$1/stack.env"
 }
 
-# stage_for_svc: the service user must be able to run the binaries and read openapi.yaml/web/; when the project
-# lives where it cannot (e.g. under /root), copy them into the run dir.
+# stage_for_svc: the service user must be able to run the binaries and read openapi.yaml/asyncapi.yaml/web/; when the
+# project lives where it cannot (e.g. under /root), copy them into the run dir.
 stage_for_svc() {
     if ! as_svc test -x "$BIN_DIR/elpyfi-fcgi"; then
         step "staging binaries into $RUN/bin ($SVC_USER cannot reach $BIN_DIR)"
@@ -44,9 +44,10 @@ stage_for_svc() {
         BIN_DIR=$RUN/bin
     fi
     if ! as_svc test -r "$DOC_ROOT/openapi.yaml" && [ -r "$DOC_ROOT/openapi.yaml" ]; then
-        step "staging openapi.yaml and web/ into $RUN/docroot"
+        step "staging openapi.yaml, asyncapi.yaml and web/ into $RUN/docroot"
         svc_dir "$RUN/docroot"
         cp "$DOC_ROOT/openapi.yaml" "$RUN/docroot/"
+        if [ -r "$DOC_ROOT/asyncapi.yaml" ]; then cp "$DOC_ROOT/asyncapi.yaml" "$RUN/docroot/"; fi
         if [ -d "$DOC_ROOT/web" ]; then cp -r "$DOC_ROOT/web" "$RUN/docroot/"; fi
         chmod -R a+rX "$RUN/docroot"
         DOC_ROOT=$RUN/docroot
