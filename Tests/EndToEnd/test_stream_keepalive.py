@@ -1,50 +1,23 @@
 """The server pings idle clients and drops those that stop answering.
 
-On a sidecar of this module's own (ping every 2 s, drop after 5 s) behind an nginx of its own (deploy/render-nginx):
-the suite's sidecar keeps the defaults (30 s / 75 s), because a tight ping would also drop the clients that other
-tests keep from reading on purpose (slow consumers, stalled replays) before the bound they test is reached."""
+On a sidecar that pings every 2 s and drops after 5 s, behind an nginx of its own (conftest.py's fast_ping_url): the
+suite's sidecar keeps the defaults (30 s / 75 s), because a tight ping would also drop the clients that other tests
+keep from reading on purpose (slow consumers, stalled replays) before the bound they test is reached."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
 import pytest
 
-from stack import saved
-from test_deploy import _extra_nginx, _free_port
-from test_public_access import _wait_port
 from test_stream_support import FrameReader, client_frame, close_code, raw_handshake, unique_strategy
 
 PING, PONG, CLOSE, TEXT = 0x9, 0xA, 0x8, 0x1
 
 
 @pytest.fixture(scope="module")
-def ws_url(tmp_path_factory, run_dir):
-    """ws:// of an nginx in front of a sidecar that pings every 2 s and drops a client silent for 5 s."""
-    out = tmp_path_factory.mktemp("keepalive")
-    os.chmod(out, 0o755)
-    port = _free_port()
-    env = {**os.environ, "ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}", "ELPYFI_STREAM_PING_SECONDS": "2",
-           "ELPYFI_STREAM_PING_TIMEOUT_SECONDS": "5"}
-    log = out / "stream.log"
-    binary = os.path.join(saved(run_dir, "BIN_DIR") or "", "elpyfi-stream")
-    sidecar = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}"], env=env, cwd=out, stdin=subprocess.DEVNULL,
-                               stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    try:
-        _wait_port(port, sidecar, log)
-        (out / "nginx").mkdir()
-        os.chmod(out / "nginx", 0o755)
-        nginx = _extra_nginx(out / "nginx", run_dir, {"ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}",
-                                                        "ELPYFI_STREAM_UPSTREAMS": f"127.0.0.1:{port}"})
-        try:
-            yield f"ws://127.0.0.1:{next(nginx)}"
-        finally:
-            nginx.close()
-    finally:
-        sidecar.terminate()
-        sidecar.wait(15)
+def ws_url(fast_ping_url):
+    return "ws" + fast_ping_url[len("http"):]
 
 
 def test_idle_client_is_pinged_and_kept_while_it_answers(ws_url, api_key):
