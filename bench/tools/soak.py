@@ -290,8 +290,9 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
         while time.time() < stop_at:
             client = Client()
             try:
-                await picows.ws_connect(lambda: client, url, extra_headers={"X-API-Key": key},
-                                        local_addr=(src, 0), websocket_handshake_timeout=30, enable_auto_pong=True)
+                client.transport, _ = await picows.ws_connect(
+                    lambda: client, url, extra_headers={"X-API-Key": key}, local_addr=(src, 0),
+                    websocket_handshake_timeout=30, enable_auto_pong=True)
                 failures = 0
             except Exception as err:  # noqa: BLE001 - a refused connect (a fault window) is retried, not fatal
                 status = getattr(getattr(err, "response", None), "status", None)
@@ -312,8 +313,19 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
                 client.transport.disconnect()
                 await client.closed.wait()
 
+    async def guarded(index: int) -> None:
+        # One slot's surprise must not end the other clients (their counts would freeze): it is written down (the
+        # run fails on it) and the slot carries on.
+        while time.time() < stop_at:
+            try:
+                await slot(index)
+                return
+            except Exception as err:  # noqa: BLE001
+                out.write(json.dumps({"client_error": f"{type(err).__name__}: {err}"[:200], "t": time.time()}) + "\n")
+                await asyncio.sleep(1.0)
+
     async def main():
-        await asyncio.gather(*(slot(first + i) for i in range(count)))
+        await asyncio.gather(*(guarded(first + i) for i in range(count)))
 
     asyncio.run(main())
     out.close()
@@ -475,10 +487,14 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
         return due_prefix[b] - due_prefix[a] if b > a else 0
 
     segments, connect_errors, limited, refused_outside, missed, disorder, failures = 0, 0, 0, [], [], 0, []
+    client_errors: list[str] = []
     reasons: dict[str, int] = {}
     for path in segments_paths:
         for line in open(path):
             s = json.loads(line)
+            if "client_error" in s:
+                client_errors.append(s["client_error"])
+                continue
             if "connect_error" in s:
                 connect_errors += 1
                 limited += s.get("status") == 429
@@ -516,6 +532,8 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
     if refused_outside:
         failures.append(f"{len(refused_outside)} stream connects failed (not 429) outside a fault window: "
                         f"{refused_outside[:5]}")
+    if client_errors:
+        failures.append(f"{len(client_errors)} errors in the load generator's clients: {client_errors[:3]}")
     summary["connect_errors_outside"] = len(refused_outside)
     summary["connect_limited"] = limited
     return summary, failures
@@ -623,16 +641,16 @@ def main() -> int:
     stop_at = t0 + duration
     print(f"soak: {args.minutes:g} min, {args.clients} clients (stay ~{life:.0f} s), {args.event_rate:g} events/s, "
           f"{args.rest_rate:g} REST/s, strategy {strategy}; out: {args.out}", flush=True)
-    procs = [ctx.Process(target=emitter_main, args=(args.owner_dsn, strategy, args.event_rate, stop_at,
+    procs = [ctx.Process(name="events", target=emitter_main, args=(args.owner_dsn, strategy, args.event_rate, stop_at,
                                                     os.path.join(args.out, "events.log"))),
-             ctx.Process(target=rest_main, args=(host, int(port), args.key, args.rest_rate, stop_at,
+             ctx.Process(name="rest", target=rest_main, args=(host, int(port), args.key, args.rest_rate, stop_at,
                                                  os.path.join(args.out, "rest.log")))]
     per = -(-args.clients // args.procs)
     seg_paths = []
     for i in range(args.procs):
         count = min(per, args.clients - i * per)
         seg_paths.append(os.path.join(args.out, f"segments-{i}.jsonl"))
-        procs.append(ctx.Process(target=clients_main, args=(ws_url, args.key, i * per, count, life,
+        procs.append(ctx.Process(name=f"clients-{i}", target=clients_main, args=(ws_url, args.key, i * per, count, life,
                                                             min(30.0, duration / 10), stop_at, seg_paths[-1],
                                                             connected)))
     for proc in procs:
@@ -642,8 +660,13 @@ def main() -> int:
     fault_thread = threading.Thread(target=faults.run, args=(stop,), daemon=True)
     fault_thread.start()
     next_sample = t0 + SAMPLE_EVERY
+    dead: list[str] = []
     while time.time() < stop_at:
         time.sleep(max(0.0, min(next_sample, stop_at) - time.time()))
+        for proc in procs:
+            if not proc.is_alive() and proc.exitcode != 0 and proc.name not in dead:
+                dead.append(proc.name)
+                print(f"  load process {proc.name} died (exit {proc.exitcode}): the run cannot be judged", flush=True)
         if time.time() >= next_sample:
             take("load")
             last = samples[-1]
@@ -671,7 +694,7 @@ def main() -> int:
     fds, f2 = judge_fds(samples, args.fd_slack)
     rest, f3 = judge_rest(os.path.join(args.out, "rest.log"), t0, faults.windows)
     events, f4 = judge_events(os.path.join(args.out, "events.log"), seg_paths, t0, faults.windows, args.grace)
-    f5 = [f"fault control failed: {e}" for e in faults.errors]
+    f5 = [f"fault control failed: {e}" for e in faults.errors] + [f"load process {n} died" for n in dead]
     failures = f1 + f2 + f3 + f4 + f5
     svg_plot(samples, faults.windows, os.path.join(args.out, "soak.svg"))
     write_report(args, life, strategy, samples, faults.windows, growth, fds, rest, events, failures)
