@@ -126,8 +126,8 @@ def emitter_main(dsn: str, strategy: str, rate: float, stop_at: float, path: str
                 return
             if due > time.time():
                 time.sleep(due - time.time())
-            body = '{"type":"soak.tick","data":{"strategy":"%s","n":%d},"timestamp":"%s"}' % (
-                strategy, n, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            body = '{"type":"soak.tick","data":{"strategy":"%s","n":%d,"sent":%d},"timestamp":"%s"}' % (
+                strategy, n, int(time.time() * 1000), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             before = time.time()
             try:
                 if conn is None:
@@ -223,14 +223,16 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
             self.closed = asyncio.Event()
             self.transport = None
             self.was_connected = False
+            self.leaving: str | None = None
+            self.left_at: float | None = None  # when it sent its close: the segment's end for what was due
 
         def start(self, kind: str, epoch: str | None) -> None:
             self.segment = {"start": time.time(), "kind": kind, "epoch": epoch, "first": None, "last": None,
-                            "count": 0, "missing": [], "missing_count": 0, "disorder": 0, "seq": 0}
+                            "count": 0, "missing": [], "missing_count": 0, "disorder": 0, "seq": 0, "max_lag": 0.0}
 
         def end(self, reason: str) -> None:
             if self.segment is not None:
-                self.segment.update(end=time.time(), reason=reason)
+                self.segment.update(end=self.left_at or time.time(), reason=reason)
                 self.segment.pop("seq")
                 out.write(json.dumps(self.segment) + "\n")
             self.segment = None
@@ -250,6 +252,8 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
                 if s is None:
                     return
                 n, seq = _int_after(data, b'"n":'), _int_after(data, b'"seq":') or 0
+                # Sent -> read here: the relay's delay plus this process's own (a busy load generator reads late).
+                s["max_lag"] = max(s["max_lag"], time.time() - _int_after(data, b'"sent":') / 1000)
                 if seq <= s["seq"]:
                     s["disorder"] += 1
                 s["seq"] = seq
@@ -277,7 +281,7 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
             self.start(kind, epoch)
 
         def on_ws_disconnected(self, transport):
-            self.end(getattr(self, "leaving", None) or "closed")
+            self.end(self.leaving or "closed")
             if self.was_connected:
                 with connected.get_lock():
                     connected.value -= 1
@@ -307,11 +311,17 @@ def clients_main(url: str, key: str, first: int, count: int, life: float, ramp: 
                 await asyncio.wait_for(client.closed.wait(), stay)
                 await asyncio.sleep(rng.uniform(0.5, 3.0))  # cut off by the server: back after a moment
             except asyncio.TimeoutError:
+                # Leaving: send the close and read on until the server's close, which comes after every frame it
+                # sent before ours arrived. So what this process had not read yet (it may lag on a busy machine) is
+                # still counted; the segment's end for what was due is the moment the close went out.
                 client.leaving = "left" if time.time() < stop_at else "end"
-                client.end(client.leaving)
+                client.left_at = time.time()
                 client.transport.send_close()
-                client.transport.disconnect()
-                await client.closed.wait()
+                try:
+                    await asyncio.wait_for(client.closed.wait(), 30)
+                except asyncio.TimeoutError:
+                    client.transport.disconnect()
+                    client.end(client.leaving)
 
     async def guarded(index: int) -> None:
         # One slot's surprise must not end the other clients (their counts would freeze): it is written down (the
@@ -468,10 +478,17 @@ def judge_rest(path: str, t0: float, windows: list[dict]) -> tuple[dict, list[st
     return {"total": total, "by_status": by_status, "outside": len(outside)}, failures
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
 def judge_events(events_path: str, segments_paths: list[str], t0: float, windows: list[dict],
                  grace: float) -> tuple[dict, list[str]]:
     lo, hi, exempt = [], [], []  # per event n (the sender numbers them 0, 1, 2, ... in time order)
     unknown = 0
+    # An event sent up to `grace` before a fault may still have been on its way when the fault hit it.
+    windows = [{**w, "start": w["start"] - grace} for w in windows]
     for line in open(events_path):
         _, before, after = line.split()
         unknown += float(after) < 0
@@ -488,6 +505,7 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
 
     segments, connect_errors, limited, refused_outside, missed, disorder, failures = 0, 0, 0, [], [], 0, []
     client_errors: list[str] = []
+    lags: list[float] = []
     reasons: dict[str, int] = {}
     for path in segments_paths:
         for line in open(path):
@@ -505,6 +523,7 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
             segments += 1
             reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
             disorder += s["disorder"]
+            lags.append(s.get("max_lag", 0.0))
             # Due: sent after the segment began (time before the NOTIFY) and before it ended - grace (time after).
             a = bisect.bisect_right(lo, s["start"])
             b = bisect.bisect_left(hi, s["end"] - grace)
@@ -523,7 +542,8 @@ def judge_events(events_path: str, segments_paths: list[str], t0: float, windows
     summary = {"segments": segments, "connect_errors": connect_errors, "end_reasons": reasons,
                "events_sent": len(lo), "events_unknown": unknown,
                "events_exempt": sum(exempt), "segments_missing": len(missed),
-               "events_missed": sum(m["lost"] for m in missed), "disorder": disorder}
+               "events_missed": sum(m["lost"] for m in missed), "disorder": disorder,
+               "lag_p50": percentile(lags, 0.5), "lag_p99": percentile(lags, 0.99), "lag_max": max(lags, default=0.0)}
     if missed:
         failures.append(f"{len(missed)} client segments missed {summary['events_missed']} events outside fault "
                         f"windows, e.g. {missed[:3]}")
@@ -732,7 +752,9 @@ def write_report(args, life, strategy, samples, windows, growth, fds, rest, even
               f"({events['connect_limited']} of them 429 from the rate limit; other failures outside fault windows: "
               f"{events['connect_errors_outside']}); segments that missed "
               f"events: {events['segments_missing']} ({events['events_missed']} events); out of order or repeated: "
-              f"{events['disorder']}", "", "![RSS and descriptors over time](soak.svg)", ""]
+              f"{events['disorder']}. Each segment's longest wait from NOTIFY to the client reading the event (the relay's delay plus "
+              f"the load generator's own on a busy machine): p50 {events['lag_p50']:.2f} s, p99 {events['lag_p99']:.2f} s, "
+              f"max {events['lag_max']:.2f} s.", "", "![RSS and descriptors over time](soak.svg)", ""]
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write("\n".join(lines))
 
