@@ -32,9 +32,6 @@ public final class PostgresListener: @unchecked Sendable {
         connection = PostgresConnection(settings: settings)
     }
 
-    /// True while the connection is up.
-    public var isConnected: Bool { connection.isConnected }
-
     /// Dials (bounded by `connect_timeout`) and runs `LISTEN trading_events`.
     public func connect() throws(PostgresError) {
         connection.disconnect()

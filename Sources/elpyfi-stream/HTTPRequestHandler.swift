@@ -5,7 +5,8 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// Every plain HTTP request: `/stream/health`, and the JSON refusals of upgrades the gate turned down
-/// (401/403/400/404/405/426/503), answered before any socket is upgraded.
+/// (401/403/400/404/405/426/503), answered before any socket is upgraded. An upgrade's verdict comes from the
+/// upgrader (`UpgradeVerdict`): the gate runs once per request.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -14,9 +15,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let name = "elpyfi-http"
 
     private let hub: StreamHub
+    private let verdict: UpgradeVerdict
     private var request: HTTPRequestHead?
 
-    init(hub: StreamHub) { self.hub = hub }
+    init(hub: StreamHub, verdict: UpgradeVerdict) {
+        self.hub = hub
+        self.verdict = verdict
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -34,13 +39,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The answer to a plain (not upgraded) request, and whether the connection may stay open.
     private func answer(_ head: HTTPRequestHead) -> (response: APIResponse, keepAlive: Bool) {
         if let exposition = hub.exposition(for: head) { return (exposition, head.isKeepAlive) }
-        switch hub.decide(StreamRequest(head)) {
+        switch verdict.take() ?? hub.decide(head) {
         case .health:
             return (hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match")), head.isKeepAlive)
         case .refuse(let refusal):
             return (refusal.response, head.isKeepAlive && !head.isWebSocketUpgrade)
         case .upgrade:
-            // The gate said yes here but not to the upgrader a moment ago: only a LISTEN flap does that.
+            // The gate said yes but NIO did not upgrade (a malformed WebSocket handshake): nothing to serve here.
             return (StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response, false)
         }
     }
@@ -69,20 +74,5 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         // which `channelRead` answers with the JSON refusal: keep the connection for that.
         if error is NIOWebSocketUpgradeError { return }
         context.close(promise: nil)
-    }
-}
-
-extension StreamRequest {
-    /// The gate's view of an HTTP request head (keys are read here, never logged).
-    init(_ head: HTTPRequestHead) {
-        self.init(method: head.method.rawValue, uri: head.uri, apiKeyHeaders: head.headers["X-API-Key"],
-                  isUpgrade: head.isWebSocketUpgrade)
-    }
-}
-
-extension HTTPRequestHead {
-    /// `Upgrade: websocket` (case-insensitive, as RFC 6455 asks).
-    var isWebSocketUpgrade: Bool {
-        headers["Upgrade"].contains { $0.lowercased().contains("websocket") }
     }
 }

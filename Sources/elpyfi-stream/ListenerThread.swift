@@ -9,8 +9,8 @@ import Synchronization
 /// Runs the LISTEN connection on a thread of its own, driven by `ListenStateMachine`.
 ///
 /// libpq is blocking C, so it stays off the event loops: this thread polls the socket
-/// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`, numbers and
-/// frames the good ones once (`EventSequencer`) and hands each batch to every
+/// (250 ms at most, to notice shutdown), validates each payload with `EventScanner`, numbers the good
+/// ones once (`EventSequencer`, which also records LISTEN's state) and hands each batch to every
 /// loop's hub in NOTIFY order, waiting while `backlog` says the loops are too far behind.
 final class ListenerThread: @unchecked Sendable {
     private let listener: PostgresListener
@@ -19,8 +19,6 @@ final class ListenerThread: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let log = Log(component: "listener")
-    /// Touched only by the listener thread (`run`); that is what `@unchecked Sendable` rests on.
-    private var sequencer = EventSequencer()
 
     init(listener: PostgresListener, hubs: StreamHubs, sidecarID: String) {
         self.listener = listener
@@ -61,23 +59,19 @@ final class ListenerThread: @unchecked Sendable {
                 }
             case .startEpoch:
                 let epoch = EpochID.random(sidecar: sidecarID)
-                sequencer.start(epoch: epoch)
+                hubs.sequencer.start(epoch: epoch)
                 epochs += 1
                 if epochs > 1 { hubs.stats.listenReconnects.add(1, ordering: .relaxed) }
                 log.info("LISTEN \(PostgresListener.channel) live; epoch \(epoch)")
                 hubs.post(.up(epoch))
-                hubs.metrics?.listenerUp()
                 pump()
-                sequencer.stop()
                 action = isStopping ? machine.shutdown() : machine.connectionLost()
             case .waitThenRetry(let milliseconds, let reportLoss):
+                // Health goes 503 and new clients are refused from here; `Retry-After` is the next attempt.
+                hubs.sequencer.stop(retryAfterMilliseconds: milliseconds)
                 if reportLoss {
                     listener.disconnect()
                     log.warning("LISTEN connection lost; reconnecting in \(milliseconds) ms")
-                    hubs.post(.down(retryAfterMilliseconds: milliseconds))
-                    hubs.metrics?.listenerDown()
-                } else {
-                    hubs.post(.retrying(retryAfterMilliseconds: milliseconds))
                 }
                 sleep(milliseconds: milliseconds)
                 action = machine.retryDelayElapsed()
@@ -92,15 +86,14 @@ final class ListenerThread: @unchecked Sendable {
     private func pump() {
         let stats = hubs.stats
         while !isStopping {
-            var batch: [RelayedEvent] = []
+            var scanned: [ScannedEvent] = []
             var lost: PostgresError?
             do {
                 if try listener.waitForInput(timeoutMilliseconds: 250) == .readable {
-                    let now = Moment.now()
                     try listener.drainNotifications { payload in
                         switch EventScanner.scan(payload) {
                         case .success(let event):
-                            if let numbered = sequencer.number(event, now: now) { batch.append(numbered) }
+                            scanned.append(event)
                         case .failure(let rejection):
                             stats.droppedPayloads.add(1, ordering: .relaxed)
                             log.warning("dropped a notification: \(rejection)")
@@ -110,6 +103,7 @@ final class ListenerThread: @unchecked Sendable {
             } catch {
                 lost = error
             }
+            let batch = hubs.sequencer.number(scanned, now: Moment.now())
             if let last = batch.last {
                 stats.events.add(batch.count, ordering: .relaxed)
                 stats.lastEventUnixMilliseconds.store(last.receivedAt.unixMilliseconds, ordering: .relaxed)

@@ -5,43 +5,38 @@ import NIOCore
 /// The sidecar's event loops, one `StreamHub` each: the listener thread hands every loop each event once,
 /// and a new connection is served by the hub of the loop NIO gave it (round-robin across the group).
 ///
-/// Events reach the loops numbered and framed once (`RelayedEvent`); each loop wraps the frame in a `ByteBuffer`
-/// of its own that all its clients share: one small copy per loop per event, so that the storage's reference
-/// count, touched by every write, never bounces between cores (one buffer shared by two loops showed up as
-/// 12 % of the sidecar's CPU in `swift_retain`).
+/// Events reach the loops numbered once (`RelayedEvent`); each loop frames them once (`FrameCache`).
+/// What the hubs share is built here: the gate, LISTEN's state and position (`sequencer`), the counters.
 final class StreamHubs: Sendable {
-    /// One per event loop (`ELPYFI_STREAM_THREADS`).
-    let hubs: [StreamHub]
+    /// One per event loop (`ELPYFI_STREAM_THREADS`). Assigned once, at the end of `init` (each hub reads what it
+    /// shares from `self`), and only read afterwards: hence `nonisolated(unsafe)`.
+    private(set) nonisolated(unsafe) var hubs: [StreamHub] = []
+    /// Decides every request before any upgrade.
+    let gate: UpgradeGate
+    /// LISTEN's state and the stream position: written by the listener thread, read by every hub.
+    let sequencer = EventSequencer()
     /// The counters every hub and the listener write, summed on read.
     let stats: StreamStats
     /// Events handed to the loops and not yet relayed (each batch counted once per loop).
     let backlog: DeliveryBacklog
     /// The Prometheus figures over `stats`, shared by every hub; nil when `ELPYFI_METRICS=0`.
     let metrics: StreamMetrics?
-    private let byLoop: [ObjectIdentifier: StreamHub]
 
     /// A hub per loop of `group`.
     init(group: EventLoopGroup, gate: UpgradeGate, config: Config) {
         let loops = Array(group.makeIterator())
-        let stats = StreamStats(loopCount: loops.count)
-        let backlog = DeliveryBacklog(limit: 4096 * loops.count)
-        let metrics = config.metricsEnabled ? StreamMetrics(stats: stats, startedAtMilliseconds: Moment.now().unixMilliseconds) : nil
-        self.stats = stats
-        self.backlog = backlog
-        self.metrics = metrics
-        hubs = loops.enumerated().map { index, loop in
-            StreamHub(loop: loop, gate: gate, config: config, stats: stats, counters: stats.loops[index], backlog: backlog,
-                      metrics: metrics)
-        }
-        var byLoop: [ObjectIdentifier: StreamHub] = [:]
-        for hub in hubs { byLoop[ObjectIdentifier(hub.loop)] = hub }
-        self.byLoop = byLoop
+        self.gate = gate
+        stats = StreamStats(loopCount: loops.count)
+        backlog = DeliveryBacklog(limit: 4096 * loops.count)
+        metrics = config.metricsEnabled
+            ? StreamMetrics(stats: stats, sequencer: sequencer, startedAtMilliseconds: Moment.now().unixMilliseconds) : nil
+        hubs = loops.enumerated().map { StreamHub(loop: $1, shared: self, counters: stats.loops[$0], config: config) }
     }
 
     /// The hub that owns the connections of `loop`.
     func hub(for loop: EventLoop) -> StreamHub {
         // Every channel of the group runs on one of its loops; the fallback is unreachable.
-        byLoop[ObjectIdentifier(loop)] ?? hubs[0]
+        hubs.first { $0.loop === loop } ?? hubs[0]
     }
 
     /// Runs `body` on every hub's own loop (in hub order; each loop keeps the order of what it is handed).
@@ -75,7 +70,7 @@ final class StreamHubs: Sendable {
     /// Stop accepting (the server channel), then every hub closes its clients with 1001.
     func shutdown(server: Channel) {
         server.close(promise: nil)
-        broadcast { $0.shutdown() }
+        broadcast { $0.beginShutdown() }
     }
 }
 

@@ -4,28 +4,30 @@ import NIOWebSocket
 
 /// One WebSocket client: answers pings, reports liveness and back-pressure to the hub, writes frames.
 ///
-/// Frames arrive already encoded (the same `ByteBuffer` for every client), so they are written
-/// on the `WebSocketFrameEncoder`'s context, which sends them past the encoder straight to the
-/// socket. Per-client state is a few words; the socket's send queue is NIO's, bounded by the
-/// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves
-/// it over the bound reports the client to the hub, while replay writes are paced by writability instead.
+/// Frames arrive already framed (the same `ByteBuffer` for every client of the loop), so they go straight to
+/// the channel's core (`ChannelCore.write0`/`flush0`, what NIO's head handler calls): past the encoder and the
+/// pipeline walk, with no per-client encoding, allocation or promise (the walk was 13 % of a frame's
+/// instructions, callgrind). Nothing outbound sits between the encoder and the head after the upgrade, so
+/// this writes exactly what the encoder's context would; `core` exists only while the encoder does. The send queue is NIO's, bounded by the
+/// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves it over the
+/// bound is reported to the hub, while replay writes are paced by writability instead.
 final class WebSocketClientHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
     /// Set by the hub once registered.
     var id: ClientID?
-    /// The hub has queued this client for its end-of-batch flush (one flush per batch, however many frames).
-    var flushQueued = false
-    private let hub: StreamHub
-    /// What the client subscribed to (the hub's per-stream client gauge reads its kind).
+    /// What the client subscribed to (its filter; the hub's per-stream count reads its kind).
     let subscription: Subscription
-    private var context: ChannelHandlerContext?
-    /// The encoder's context: writing here bypasses frame encoding.
-    private var rawContext: ChannelHandlerContext?
+    /// How this client's messages go on the wire.
+    let framing = Framing.webSocket
+    private let hub: StreamHub
+    private var channel: Channel?
+    /// The socket's write queue, set once the encoder is in place (writing here bypasses frame encoding).
+    private var core: ChannelCore?
     private var closing = false
 
-    private static let pong = ByteBuffer(bytes: WebSocketWire.text(Array("pong".utf8)))
+    private static let pong = ByteBuffer(bytes: WebSocketWire.frame(.text, payload: Array("pong".utf8)))
     private static let ping = ByteBuffer(bytes: WebSocketWire.frame(.ping, payload: []))
 
     init(hub: StreamHub, subscription: Subscription) {
@@ -35,23 +37,24 @@ final class WebSocketClientHandler: ChannelInboundHandler {
 
     /// Completes when the connection is closed.
     var closeFuture: EventLoopFuture<Void> {
-        context?.channel.closeFuture ?? hub.loop.makeSucceededVoidFuture()
+        channel?.closeFuture ?? hub.loop.makeSucceededVoidFuture()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-        guard rawContext != nil, hub.admit(self, subscription: subscription) else {
-            // LISTEN went down between the upgrade decision and now (or shutdown began): try again later.
-            close(code: 1013, reason: "try again later", grace: .seconds(1))
+        channel = context.channel
+        if (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
+            core = context.channel._channelCore
+        }
+        guard core != nil, hub.admit(self) else {
+            close(code: CloseCode.tryAgainLater, reason: "try again later", grace: .seconds(1))
             return
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         hub.removed(self)
-        self.context = nil
-        rawContext = nil
+        channel = nil
+        core = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -62,25 +65,18 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         hub.heard(self)
+        guard !closing || frame.opcode == .connectionClose else { return }
         switch frame.opcode {
         case .text where frame.fin:
-            var payload = frame.unmaskedData
-            if payload.readableBytes == 4, payload.readString(length: 4) == "ping", !closing {
-                write(WebSocketClientHandler.pong)
-                flush()
-            }
+            if frame.unmaskedData.readableBytesView.elementsEqual("ping".utf8) { reply(WebSocketClientHandler.pong) }
         case .ping:
-            guard !closing else { return }
-            let payload = frame.unmaskedData
-            write(ByteBuffer(bytes: WebSocketWire.frame(.pong, payload: Array(payload.readableBytesView.prefix(125)))))
-            flush()
+            reply(ByteBuffer(bytes: WebSocketWire.frame(.pong, payload: Array(frame.unmaskedData.readableBytesView.prefix(125)))))
         case .connectionClose:
-            var payload = frame.unmaskedData
-            let code = payload.readInteger(as: UInt16.self) ?? CloseCode.normal
             if closing {
                 context.close(promise: nil)  // the answer to our own close: done
             } else {
-                close(code: code, reason: "", grace: .seconds(2))
+                var payload = frame.unmaskedData
+                close(code: payload.readInteger(as: UInt16.self) ?? CloseCode.normal, reason: "", grace: .seconds(2))
             }
         default:
             break  // pong, binary, continuation: liveness only
@@ -107,49 +103,50 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     // MARK: Called by the hub (on the loop)
 
     /// True while frames may be queued and the queue is under its bound (paced replay writes only then).
-    var isWritable: Bool {
-        guard !closing, rawContext != nil, let channel = context?.channel else { return false }
-        return channel.isWritable
-    }
+    var isWritable: Bool { !closing && core != nil && channel?.isWritable == true }
 
-    /// Queues an encoded live frame (false when the client is closing, so nothing was queued); the queue
-    /// passing its bound makes this client a slow consumer (unless it is replaying: the hub asks the registry).
-    @discardableResult
+    /// Queues a live frame; false when that left the queue over its bound (the hub then asks the registry
+    /// whether this is a slow consumer). A closing client takes nothing and reports no trouble.
     func write(_ buffer: ByteBuffer) -> Bool {
-        guard !closing, let rawContext else { return false }
-        rawContext.write(NIOAny(buffer), promise: nil)
-        if let channel = context?.channel, !channel.isWritable { hub.queueFull(self) }
-        return !closing
+        guard !closing, let core else { return true }
+        core.write0(NIOAny(buffer), promise: nil)
+        return channel?.isWritable ?? true
     }
 
-    /// Queues a replay frame: the hub writes these only while `isWritable`, so the queue is never judged here.
+    /// Queues a frame without judging the queue: replay and first frames, written only while `isWritable`.
     func writePaced(_ buffer: ByteBuffer) {
-        guard !closing, let rawContext else { return }
-        rawContext.write(NIOAny(buffer), promise: nil)
+        guard !closing, let core else { return }
+        core.write0(NIOAny(buffer), promise: nil)
     }
 
     /// Sends what `write` queued.
     func flush() {
-        rawContext?.flush()
+        core?.flush0()
     }
 
     /// A protocol ping (the registry decided this client is idle).
     func sendPing() {
-        write(WebSocketClientHandler.ping)
+        reply(WebSocketClientHandler.ping)
+    }
+
+    private func reply(_ buffer: ByteBuffer) {
+        writePaced(buffer)
         flush()
     }
 
     /// Sends a close frame behind what is queued, then closes once it is written or after `grace`.
     func close(code: UInt16, reason: String, grace: TimeAmount) {
-        guard !closing, let context else { return }
+        guard !closing, let channel else { return }
         closing = true
-        let channel = context.channel
         let cut = channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
-        guard let rawContext else {
+        guard let core else {
             channel.close(promise: nil)
             return
         }
-        rawContext.writeAndFlush(NIOAny(ByteBuffer(bytes: WebSocketWire.close(code: code, reason: reason)))).whenComplete { _ in
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        core.write0(NIOAny(ByteBuffer(bytes: WebSocketWire.close(code: code, reason: reason))), promise: written)
+        core.flush0()
+        written.futureResult.whenComplete { _ in
             cut.cancel()
             channel.close(promise: nil)
         }

@@ -10,7 +10,7 @@ import Testing
         return registry
     }
 
-    @Test func clientsAreRefusedUntilListenIsLive() {
+    @Test func clientsAreRefusedUntilTheLoopHearsListenIsLive() {
         var registry = ClientRegistry<Int>(ring: .init(), pingSeconds: 30, pingTimeoutSeconds: 75)
         guard case .refused = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all)), now: at(0)) else {
             Issue.record("admitted while not listening"); return
@@ -51,7 +51,7 @@ import Testing
         #expect(replayed.first == #"{"type":"signal.6","data":{},"seq":6}"#)
         #expect(replayed[9] == #"{"type":"signal.15","data":{},"seq":15}"#)
         #expect(replayed.last == "<caught up>")
-        #expect(!registry.isReplaying(admission.id!))
+        #expect(!registry.isReplaying(1))
         #expect(registry.relay(event("live"), now: at(3))?.recipients == [1])
     }
 
@@ -107,12 +107,12 @@ import Testing
         var steps = 0
         while let step = registry.continueReplay(id, maxBytes: 4096, now: at(2)), let sent = step.sentSeqs {
             steps += 1
-            if case .frames(let frames) = step { #expect(frames.reduce(0) { $0 + $1.count } < 4096 + 64) }  // about maxBytes per step
+            if case .messages(let frames) = step { #expect(frames.reduce(0) { $0 + $1.count } < 4096 + 64) }  // about maxBytes per step
             seqs += sent
         }
         #expect(seqs == Array(1...3000))
         #expect(steps > 10)
-        #expect(!registry.isReplaying(id))
+        #expect(!registry.isReplaying(1))
     }
 
     @Test func liveEventsDuringAReplayArriveThroughTheCursorWithoutGapOrDuplicate() {
@@ -138,8 +138,8 @@ import Testing
         #expect(registry.continueReplay(id, maxBytes: 1, now: at(5))?.sentSeqs == [1])
         for index in 5...8 { _ = registry.relay(event("a"), now: at(Double(index))) }  // evicts 2...4 before they were sent
         let gap = #"{"type":"stream.gap","epoch":"00000000000000e1","seq":8,"timestamp":"2024-01-15T10:31:09.000Z"}"#
-        #expect(registry.continueReplay(id, maxBytes: 1, now: at(9)) == .gap(WebSocketWire.text(Array(gap.utf8))))
-        #expect(!registry.isReplaying(id))
+        #expect(registry.continueReplay(id, maxBytes: 1, now: at(9)) == .gap(Array(gap.utf8)))
+        #expect(!registry.isReplaying(1))
         #expect(registry.relay(event("a"), now: at(10))?.recipients == [1])
     }
 
@@ -160,10 +160,9 @@ import Testing
         for _ in 1...5 { _ = registry.relay(event("old"), now: at(1)) }
         let id = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .all), resume: .init(since: 0, epoch: epoch.text)), now: at(2)).id!
         _ = registry.continueReplay(id, maxBytes: 1, now: at(2))
-        registry.listenerDown()
         let resumed = registry.listenerUp(epoch: EpochID(text: "00000000000000e2"), now: at(3))
         #expect(resumed.first?.recipients == [1])
-        #expect(registry.isReplaying(id))  // still paced: its socket may still be full
+        #expect(registry.isReplaying(1))  // still paced: its socket may still be full
         #expect(registry.relay(event("new"), now: at(4)) == nil)
         #expect(registry.drainReplay(id) == [#"{"type":"new","data":{},"seq":1}"#, "<caught up>"])
     }
@@ -173,8 +172,6 @@ import Testing
         _ = registry.admit(1, subscription: Subscription(filter: StreamFilter(kind: .signals)), now: at(0))
         _ = registry.admit(2, subscription: Subscription(filter: StreamFilter(kind: .trades, strategy: "x")), now: at(0))
         _ = registry.relay(event("signal.a"), now: at(1))
-        registry.listenerDown()
-        #expect(!registry.isListening)
         #expect(registry.clientCount == 2)
         let next = EpochID(text: "00000000000000e2")
         let actions = registry.listenerUp(epoch: next, now: at(3))

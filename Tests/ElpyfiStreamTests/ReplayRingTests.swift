@@ -2,9 +2,10 @@ import ElpyfiStream
 import Testing
 
 @Suite struct ReplayRingTests {
-    private func entry(_ seq: Int, at seconds: UInt64, bytes: Int = 10) -> ReplayRing.Entry {
-        ReplayRing.Entry(seq: seq, route: EventRoute(type: "a", strategy: nil), frame: [UInt8](repeating: 0, count: bytes),
-                         receivedAt: seconds * 1_000_000_000)
+    private func entry(_ seq: Int, at seconds: UInt64, bytes: Int = 10) -> RelayedEvent {
+        var entry = RelayedEvent(event("a"), seq: seq, receivedAt: Moment(monotonicNanoseconds: seconds * 1_000_000_000, unixMilliseconds: 0))
+        entry.message = [UInt8](repeating: 0, count: bytes)
+        return entry
     }
 
     @Test func eventsLeaveOnlyWhenBothCountAndAgeAreExceeded() {

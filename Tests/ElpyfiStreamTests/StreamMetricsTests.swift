@@ -4,35 +4,37 @@ import Testing
 @Suite struct StreamMetricsTests {
     private func text(_ metrics: StreamMetrics) -> String { String(decoding: metrics.render(), as: UTF8.self) }
 
-    @Test func clientsAreCountedPerStream() {
-        let metrics = StreamMetrics(stats: StreamStats(loopCount: 1), startedAtMilliseconds: 0)
-        metrics.clientJoined(.all)
-        metrics.clientJoined(.all)
-        metrics.clientJoined(.trades)
-        metrics.clientLeft(.all)
+    @Test func clientsAreCountedPerStreamFromEveryLoop() {
+        let stats = StreamStats(loopCount: 2)
+        let metrics = StreamMetrics(stats: stats, sequencer: EventSequencer(), startedAtMilliseconds: 0)
+        stats.loops[0].count(1, .all)
+        stats.loops[1].count(1, .all)
+        stats.loops[1].count(1, .trades)
+        stats.loops[0].count(-1, .all)
         let out = text(metrics)
         #expect(out.contains("elpyfi_stream_clients{stream=\"all\"} 1\n"))
         #expect(out.contains("elpyfi_stream_clients{stream=\"signals\"} 0\n"))
         #expect(out.contains("elpyfi_stream_clients{stream=\"trades\"} 1\n"))
     }
 
-    @Test func listeningFollowsTheListenerAndReconnectsComeFromTheStats() {
+    @Test func listeningIsTheSequencersStateAndReconnectsComeFromTheStats() {
         let stats = StreamStats(loopCount: 1)
-        let metrics = StreamMetrics(stats: stats, startedAtMilliseconds: 0)
+        let sequencer = EventSequencer()
+        let metrics = StreamMetrics(stats: stats, sequencer: sequencer, startedAtMilliseconds: 0)
         #expect(text(metrics).contains("elpyfi_stream_listening 0\n"))
-        metrics.listenerUp()
+        sequencer.start(epoch: EpochID(text: "1-00000000000000e1"))
         #expect(text(metrics).contains("elpyfi_stream_listen_reconnects_total 0\n"))
         #expect(text(metrics).contains("elpyfi_stream_listening 1\n"))
-        metrics.listenerDown()
+        sequencer.stop(retryAfterMilliseconds: 500)
         #expect(text(metrics).contains("elpyfi_stream_listening 0\n"))
         stats.listenReconnects.add(1, ordering: .relaxed)
-        metrics.listenerUp()
+        sequencer.start(epoch: EpochID(text: "1-00000000000000e2"))
         #expect(text(metrics).contains("elpyfi_stream_listen_reconnects_total 1\n"))
     }
 
     @Test func theEngineLastSpokeAtStartUntilItSpeaks() {
         let stats = StreamStats(loopCount: 2)
-        let metrics = StreamMetrics(stats: stats, startedAtMilliseconds: 1_700_000_000_500)
+        let metrics = StreamMetrics(stats: stats, sequencer: EventSequencer(), startedAtMilliseconds: 1_700_000_000_500)
         #expect(text(metrics).contains("elpyfi_stream_last_event_timestamp_seconds 1700000000.5\n"))
         stats.events.add(2, ordering: .relaxed)
         stats.droppedPayloads.add(1, ordering: .relaxed)
@@ -46,7 +48,7 @@ import Testing
     }
 
     @Test func relayDelaysFillTheHistogram() {
-        let metrics = StreamMetrics(stats: StreamStats(loopCount: 1), startedAtMilliseconds: 0)
+        let metrics = StreamMetrics(stats: StreamStats(loopCount: 1), sequencer: EventSequencer(), startedAtMilliseconds: 0)
         metrics.relayed(count: 3, nanoseconds: 200_000)
         let out = text(metrics)
         #expect(out.contains("elpyfi_stream_relay_delay_seconds_bucket{le=\"0.0001\"} 0\n"))

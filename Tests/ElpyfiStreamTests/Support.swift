@@ -14,11 +14,9 @@ func event(_ type: String, strategy: String? = nil) -> ScannedEvent {
     return scanned
 }
 
-/// The JSON text inside an encoded server text frame.
-func text(_ frame: [UInt8]) -> String {
-    let length = Int(frame[1])
-    let offset = length == 126 ? 4 : length == 127 ? 10 : 2
-    return String(decoding: frame[offset...], as: UTF8.self)
+/// A message's JSON text.
+func text(_ message: [UInt8]) -> String {
+    String(decoding: message, as: UTF8.self)
 }
 
 extension EpochID {
@@ -31,7 +29,7 @@ extension EpochID {
 
 extension ClientRegistry.Action {
     var sentText: String? {
-        if case .send(let frame, _) = self { return text(frame) }
+        if case .send(let message, _) = self { return text(message) }
         return nil
     }
     var recipients: [Handle] {
@@ -45,7 +43,7 @@ extension ClientRegistry.Action {
 
 extension ClientRegistry.Admission {
     var frames: [String] {
-        if case .admitted(_, let frames, _) = self { return frames.map(text) }
+        if case .admitted(_, let messages, _) = self { return messages.map(text) }
         return []
     }
     var id: ClientID? {
@@ -59,10 +57,38 @@ extension ClientRegistry.Admission {
 }
 
 extension ClientRegistry {
-    /// Numbers `event` as the sequencer would (next seq; nothing while no epoch is live) and relays it.
+    /// The last seq relayed (0 before the first event of the epoch).
+    var seq: Int { position?.seq ?? 0 }
+
+    /// Every client, live or replaying (shutdown of a copy names them all).
+    var allHandles: [Handle] {
+        var copy = self
+        return copy.shutdown().first?.recipients ?? []
+    }
+
+    /// Connected clients.
+    var clientCount: Int { allHandles.count }
+
+    /// The live clients matching `route`: who the hub writes an event to.
+    func recipients(of route: EventRoute) -> [Handle] {
+        var out: [Handle] = []
+        forEachLive { handle, filter in if filter.matches(route) { out.append(handle) } }
+        return out
+    }
+
+    /// Relays `event` numbered as the sequencer would (next seq), as `relay(RelayedEvent)` then the hub's write
+    /// would: the send to every live client its filter lets through, nil when none (or when no epoch began).
     mutating func relay(_ event: ScannedEvent, now: Moment) -> Action? {
-        guard epoch != nil else { return nil }
-        return relay(RelayedEvent(event, seq: seq + 1, receivedAt: now))
+        guard position != nil else { return nil }
+        let numbered = RelayedEvent(event, seq: seq + 1, receivedAt: now)
+        return relay(numbered: numbered)
+    }
+
+    /// `relay(_:)` and the hub's recipients, as above.
+    mutating func relay(numbered: RelayedEvent) -> Action? {
+        relay(numbered)
+        let to = recipients(of: numbered.route)
+        return to.isEmpty ? nil : .send(message: numbered.message, to: to)
     }
 
     /// Runs `id`'s replay to its end as a writable socket would: every step's frames, in order,
@@ -71,7 +97,7 @@ extension ClientRegistry {
         var out: [String] = []
         while let step = continueReplay(id, maxBytes: maxBytes, now: now) {
             switch step {
-            case .frames(let frames): out += frames.map(text)
+            case .messages(let messages): out += messages.map(text)
             case .caughtUp: out.append("<caught up>")
             case .gap(let frame): out.append(text(frame))
             }
@@ -81,9 +107,23 @@ extension ClientRegistry {
 }
 
 extension ClientRegistry.ReplayStep {
-    /// The seqs of a `.frames` step's events.
+    /// The seqs of a `.messages` step's events.
     var sentSeqs: [Int]? {
-        guard case .frames(let frames) = self else { return nil }
+        guard case .messages(let frames) = self else { return nil }
         return frames.map { Int(text($0).split(separator: ":").last!.dropLast())! }
+    }
+}
+
+extension ClientRegistry where Handle: Equatable {
+    /// True while `handle` is fed from the ring rather than live.
+    func isReplaying(_ handle: Handle) -> Bool {
+        allHandles.contains(handle) && !isLive(handle)
+    }
+
+    /// True when `handle` gets live sends.
+    func isLive(_ handle: Handle) -> Bool {
+        var live = false
+        forEachLive { other, _ in if other == handle { live = true } }
+        return live
     }
 }

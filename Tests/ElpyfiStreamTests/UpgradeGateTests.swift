@@ -3,7 +3,7 @@ import ElpyfiStream
 import Testing
 
 @Suite struct UpgradeGateTests {
-    private let gate = UpgradeGate(verifier: APIKeyVerifier(keys: ["k1", "k2"], hashes: []))
+    private let gate = UpgradeGate(policy: AccessPolicy(verifier: APIKeyVerifier(keys: ["k1", "k2"], hashes: [])))
 
     private func decide(_ uri: String, method: String = "GET", key: [String] = ["k1"], upgrade: Bool = true, listening: Bool = true) -> StreamOutcome {
         gate.decide(StreamRequest(method: method, uri: uri, apiKeyHeaders: key, isUpgrade: upgrade), isListening: listening, retryAfterSeconds: 2)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func developmentModeLetsEveryoneIn() {
-        let open = UpgradeGate(verifier: APIKeyVerifier(keys: [], hashes: []))
+        let open = UpgradeGate(policy: AccessPolicy(verifier: APIKeyVerifier(keys: [], hashes: [])))
         #expect(open.decide(StreamRequest(method: "GET", uri: "/ws", isUpgrade: true), isListening: true, retryAfterSeconds: 1)
                 == .upgrade(Subscription(filter: StreamFilter(kind: .all))))
     }
@@ -107,18 +107,24 @@ import Testing
 
 @Suite struct StreamHealthTests {
     @Test func healthReportsCountersAndGoes503WhileNotListening() {
-        let quiet = StreamHealth.Snapshot(isListening: false, clients: 0, lastEventAt: nil, droppedPayloads: 0, slowConsumersClosed: 0)
-        let down = StreamHealth.response(quiet, retryAfterSeconds: 3, ifNoneMatch: nil)
+        let stats = StreamStats(loopCount: 1)
+        let sequencer = EventSequencer()
+        sequencer.stop(retryAfterMilliseconds: 2500)
+        let down = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(down.status == 503)
         #expect(down.header("Retry-After") == "3")
         #expect(String(decoding: down.body, as: UTF8.self) ==
-                #"{"status":"unhealthy","listening":false,"clients":0,"last_event_at":null,"dropped_payloads":0,"slow_consumers_closed":0}"#)
-        let busy = StreamHealth.Snapshot(isListening: true, clients: 1, lastEventAt: at(1), droppedPayloads: 1, slowConsumersClosed: 5)
-        let up = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: nil)
+                #"{"status":"unhealthy","listening":false,"clients":0,"last_event_at":null,"dropped_payloads":0,"slow_consumers_closed":0,"epoch":null,"seq":0}"#)
+        sequencer.start(epoch: EpochID(text: "1-00000000000000e1"))
+        stats.loops[0].count(1, .trades)
+        stats.droppedPayloads.add(1, ordering: .relaxed)
+        stats.loops[0].slowConsumersClosed.add(5, ordering: .relaxed)
+        stats.lastEventUnixMilliseconds.store(at(1).unixMilliseconds, ordering: .relaxed)
+        let up = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(up.status == 200)
         #expect(String(decoding: up.body, as: UTF8.self) ==
-                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":5}"#)
-        let cached = StreamHealth.response(busy, retryAfterSeconds: 3, ifNoneMatch: up.header("ETag"))
+                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":5,"epoch":"1-00000000000000e1","seq":0}"#)
+        let cached = StreamHealth.response(stats, sequencer, ifNoneMatch: up.header("ETag"))
         #expect(cached.status == 304 && cached.body.isEmpty)
     }
 }

@@ -1,13 +1,14 @@
+import ElpyfiCore
 import ElpyfiStream
 import Testing
 
 @Suite struct WireTests {
     @Test func textFramesUseTheShortestLengthEncoding() {
-        #expect(WebSocketWire.text(Array("hi".utf8)) == [0x81, 2, 0x68, 0x69])
-        let medium = WebSocketWire.text([UInt8](repeating: 0x61, count: 126))
+        #expect(WebSocketWire.frame(.text, payload: Array("hi".utf8)) == [0x81, 2, 0x68, 0x69])
+        let medium = WebSocketWire.frame(.text, payload: [UInt8](repeating: 0x61, count: 126))
         #expect(Array(medium.prefix(4)) == [0x81, 126, 0, 126])
         #expect(medium.count == 130)
-        let large = WebSocketWire.text([UInt8](repeating: 0x61, count: 70_000))
+        let large = Framing.webSocket.frame([UInt8](repeating: 0x61, count: 70_000))
         #expect(Array(large.prefix(10)) == [0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70])
     }
 
@@ -16,16 +17,16 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339UTCWithMilliseconds() {
-        #expect(Moment.rfc3339(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(Moment.rfc3339(unixMilliseconds: 1_705_314_660_123) == "2024-01-15T10:31:00.123Z")
-        #expect(Moment.rfc3339(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
-        #expect(Moment.rfc3339(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        #expect(RFC3339.utc(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: 1_705_314_660_123) == "2024-01-15T10:31:00.123Z")
+        #expect(RFC3339.utc(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func epochIDsAreSixteenHexDigits() {
-        let id = EpochID.random()
-        #expect(id.text.count == 16)
-        #expect(id.text.allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(EpochID.random() != id)
+        let id = EpochID.random(sidecar: "1")
+        #expect(id.text.count == 18)
+        #expect(id.text.dropFirst(2).allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(EpochID.random(sidecar: "1") != id)
     }
 }

@@ -156,5 +156,28 @@ def test_stream_health_reports_listening_and_counters(base_url):
     body = response.json()
     assert body["status"] == "healthy" and body["listening"] is True
     assert set(body) == {"status", "listening", "clients", "last_event_at", "dropped_payloads",
-                         "slow_consumers_closed"}
-    assert all(isinstance(body[k], int) for k in ("clients", "dropped_payloads", "slow_consumers_closed"))
+                         "slow_consumers_closed", "epoch", "seq"}
+    assert all(isinstance(body[k], int) for k in ("clients", "dropped_payloads", "slow_consumers_closed", "seq"))
+
+
+def test_stream_health_names_the_position_a_resume_starts_from(base_url, ws_url, api_key, db):
+    """`epoch` and `seq` in /stream/health are the stream's position: after an event they equal its `connected`
+    epoch and the event's seq, and a resume from that position gets exactly the events numbered after it."""
+    strategy = unique_strategy()
+
+    async def scenario():
+        async with connect(ws_url, f"/ws?strategy={strategy}", api_key) as ws:
+            connected = await recv_connected(ws)
+            await notify(db, event("signal.generated", strategy, n=1))
+            first = await recv_json(ws)
+        position = health(base_url).json()
+        assert position["epoch"] == connected["epoch"]
+        assert position["seq"] >= first["seq"]
+        await notify(db, event("signal.generated", strategy, n=2))
+        uri = f"/ws?strategy={strategy}&since={position['seq']}&epoch={position['epoch']}"
+        async with connect(ws_url, uri, api_key) as resumed:
+            await recv_connected(resumed)
+            later = await recv_json(resumed)
+            assert later["data"]["n"] == 2 and later["seq"] > position["seq"]
+
+    asyncio.run(scenario())

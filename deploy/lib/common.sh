@@ -15,12 +15,6 @@ die() {
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# check VAR REGEX WHAT: a malformed configuration value stops the script here, naming the variable (the renderers
-# use it; nginx's or promtool's own message would not name it).
-check() { [[ ${!1} =~ $2 ]] || die "$1='${!1}' is not valid ($3)"; }
-# host:port as the programs accept it (ListenAddress): a name or IPv4 address, or an IPv6 address in brackets.
-HOST_PORT='^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$'
-
 # PostgreSQL refuses to run as root, so when the scripts run as root every daemon (postgres, workers, sidecar,
 # nginx) runs as one unprivileged system user that owns the run dir and its sockets; nginx then needs no
 # `user` directive (its master is not root) and can always reach the workers' Unix sockets.

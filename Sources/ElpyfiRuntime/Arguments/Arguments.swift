@@ -13,6 +13,7 @@ public enum Arguments {
 
     /// The options of `command` in `arguments`, or the process ends (help: 0, error: 64).
     public static func parseOrExit(_ command: CommandSpec, _ arguments: [String]) -> ParsedFlags {
+        exitIfVersion(command.name, arguments)
         do {
             switch try command.parse(arguments) {
             case .run(let flags): return flags
@@ -26,6 +27,7 @@ public enum Arguments {
     /// The subcommand `arguments` select and the arguments left for it, or the process
     /// ends (help: 0, error: 64).
     public static func selectOrExit(_ set: CommandSet, _ arguments: [String]) -> (command: CommandSpec, arguments: [String]) {
+        exitIfVersion(set.name, arguments)
         do {
             switch try set.select(arguments) {
             case .command(let word, let rest): return (set.command(word)!, rest)
@@ -36,6 +38,14 @@ public enum Arguments {
             let usage = "\(set.name) [<subcommand>] [<options>]"
             exitWithUsageError(HelpText.error(error, usage: usage, helpCommand: set.name))
         }
+    }
+
+    /// `--version` alone prints `NAME VERSION` (`elpyfi-fcgi 0.1.0`) and exits 0: what an operator or the
+    /// package's tests compare with `dpkg -s elpyfi-api`.
+    private static func exitIfVersion(_ name: String, _ arguments: [String]) {
+        guard arguments == ["--version"] else { return }
+        print("\(name) \(Version.current)")
+        exit(0)
     }
 
     private static func exitWithHelp(_ page: String) -> Never {

@@ -21,8 +21,8 @@ struct JSONMember {
 struct JSONCursor {
     struct Invalid: Error {}
 
-    private let bytes: [UInt8]
-    private(set) var index = 0
+    let bytes: [UInt8]
+    var index = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -124,110 +124,5 @@ struct JSONCursor {
     private mutating func number() throws(Invalid) {
         guard let end = JSONNumber.end(of: bytes, from: index) else { throw Invalid() }
         index = end
-    }
-
-    /// Validates a string (escapes, control characters, UTF-8); returns its decoded text when asked.
-    private mutating func string(decode: Bool) throws(Invalid) -> String? {
-        index += 1  // opening quote
-        let start = index
-        var decoded: [UInt8]? = nil
-        while true {
-            guard let byte = peek else { throw Invalid() }
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                guard decode else { return nil }
-                return String(decoding: decoded ?? Array(bytes[start..<(index - 1)]), as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                if decode && decoded == nil { decoded = Array(bytes[start..<index]) }
-                try escape(into: &decoded)
-            case 0x00..<0x20:
-                throw Invalid()
-            case 0x00..<0x80:
-                decoded?.append(byte)
-                index += 1
-            default:
-                let length = try utf8SequenceLength(at: index)
-                decoded?.append(contentsOf: bytes[index..<(index + length)])
-                index += length
-            }
-        }
-    }
-
-    private mutating func escape(into decoded: inout [UInt8]?) throws(Invalid) {
-        index += 1
-        guard let byte = peek else { throw Invalid() }
-        index += 1
-        let simple: UInt8?
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): simple = byte
-        case UInt8(ascii: "b"): simple = 0x08
-        case UInt8(ascii: "f"): simple = 0x0C
-        case UInt8(ascii: "n"): simple = 0x0A
-        case UInt8(ascii: "r"): simple = 0x0D
-        case UInt8(ascii: "t"): simple = 0x09
-        case UInt8(ascii: "u"): simple = nil
-        default: throw Invalid()
-        }
-        if let simple { decoded?.append(simple); return }
-        var scalar = try hex4()
-        // A high surrogate followed by an escaped low surrogate is one character; lone ones are legal JSON
-        // (RFC 8259 §8.2) and decode to U+FFFD, which only matters for matching `type`.
-        if (0xD800..<0xDC00).contains(scalar), index + 1 < bytes.count,
-           bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-            let save = index
-            index += 2
-            let low = try hex4()
-            if (0xDC00..<0xE000).contains(low) {
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else {
-                index = save
-            }
-        }
-        if decoded != nil {
-            let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-            decoded!.append(contentsOf: String(character).utf8)
-        }
-    }
-
-    private mutating func hex4() throws(Invalid) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw Invalid() }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let nibble: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
-            default: throw Invalid()
-            }
-            value = value << 4 | UInt32(nibble)
-            index += 1
-        }
-        return value
-    }
-
-    /// The length of the well-formed UTF-8 sequence at `position` (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
-    private func utf8SequenceLength(at position: Int) throws(Invalid) -> Int {
-        let first = bytes[position]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch first {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: throw Invalid()
-        }
-        guard position + length <= bytes.count else { throw Invalid() }
-        let second = bytes[position + 1]
-        guard second >= low, second <= high else { throw Invalid() }
-        for offset in 2..<max(2, length) where bytes[position + offset] & 0xC0 != 0x80 { throw Invalid() }
-        return length
     }
 }

@@ -4,11 +4,14 @@ public struct EventRoute: Sendable, Equatable {
     public var type: String
     /// `data.strategy` when `data` is an object and it is a string.
     public var strategy: String?
+    /// The streams whose type prefixes match, one bit per `StreamKind`: matched once per event, not per client.
+    public let kinds: UInt8
 
     /// Creates a route.
     public init(type: String, strategy: String?) {
         self.type = type
         self.strategy = strategy
+        kinds = StreamKind.allCases.reduce(0) { $1.matches(type: type) ? $0 | $1.bit : $0 }
     }
 }
 

@@ -26,12 +26,18 @@ public enum StreamKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// This stream's bit in `EventRoute.kinds`.
+    public var bit: UInt8 {
+        switch self {
+        case .all: 1
+        case .signals: 2
+        case .trades: 4
+        }
+    }
+
     /// True when an event of `type` belongs on this stream (`signal.` matches `signal.` itself too).
     public func matches(type: String) -> Bool {
-        switch self {
-        case .all: true
-        case .signals, .trades: prefixes.contains { type.utf8.starts(with: $0.utf8) }
-        }
+        prefixes.isEmpty || prefixes.contains { type.utf8.starts(with: $0.utf8) }
     }
 }
 
@@ -50,7 +56,6 @@ public struct StreamFilter: Sendable, Equatable {
 
     /// True when an event routed as `route` goes to this client.
     public func matches(_ route: EventRoute) -> Bool {
-        if let strategy, route.strategy != strategy { return false }
-        return kind.matches(type: route.type)
+        route.kinds & kind.bit != 0 && (strategy == nil || route.strategy == strategy)
     }
 }

@@ -37,9 +37,6 @@ public struct ListenStateMachine: Sendable {
     /// A machine that has not started.
     public init() {}
 
-    /// True while `LISTEN` is live.
-    public var isListening: Bool { state == .listening }
-
     /// The thread starts.
     public mutating func start() -> Action {
         guard state == .idle else { return state == .stopped ? .stop : .connect }

@@ -4,12 +4,8 @@ import Synchronization
 public enum ListenerNews<Event: Sendable>: Sendable {
     /// Numbered events, in NOTIFY order.
     case events([Event])
-    /// LISTEN is live in this new epoch.
+    /// LISTEN is live in this new epoch (its loss needs no news: `EventSequencer` holds LISTEN's state).
     case up(EpochID)
-    /// LISTEN is lost; the next attempt is this far away.
-    case down(retryAfterMilliseconds: Int)
-    /// Still down; the next attempt is this far away.
-    case retrying(retryAfterMilliseconds: Int)
 }
 
 /// The listener thread's mailbox to one event loop: posts queue here and the loop drains them all at once.
@@ -18,7 +14,7 @@ public enum ListenerNews<Event: Sendable>: Sendable {
 /// then run each queued batch separately, one write per client per batch. Draining everything at once merges
 /// the queued batches (`take`), so each client gets all its pending frames in one write: the further behind,
 /// the cheaper each frame, and the loop catches up instead of falling further back. Order is kept: a run of
-/// events is merged only up to the next `up`/`down`, so no event crosses an epoch change.
+/// events is merged only up to the next `up`, so no event crosses an epoch change.
 public final class LoopInbox<Event: Sendable>: Sendable {
     private struct State {
         var items: [ListenerNews<Event>] = []

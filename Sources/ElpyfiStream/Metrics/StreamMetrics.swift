@@ -1,43 +1,33 @@
 import ElpyfiCore
 import Synchronization
 
-/// The sidecar's Prometheus figures. Events, dropped payloads, slow consumers, the engine's last event and LISTEN
-/// reconnects are `StreamStats`' counters (also behind `/stream/health`), read at scrape time; this adds what only
-/// a scrape needs: clients per stream, the LISTEN state and the relay-delay histogram.
+/// The sidecar's Prometheus figures. Clients per stream, events, dropped payloads, slow consumers, the engine's last
+/// event and LISTEN reconnects are `StreamStats`' counters and LISTEN's state is `EventSequencer`'s (the same that
+/// `/stream/health` reads), read at scrape time; this adds what only a scrape needs: the relay-delay histogram.
 ///
 /// Counters are atomics (`CounterBlock.add`): the listener thread and every event loop write, and nothing here
 /// is per client or per frame, so the cost is one atomic add per event batch or connection.
 public final class StreamMetrics: Sendable {
     private enum Slot {
-        static let clients = 0  // one per StreamKind, in `allCases` order
-        static let listening = 3
-        static let relaySumNanoseconds = 4
-        static let relayBuckets = 5
+        static let relaySumNanoseconds = 0
+        static let relayBuckets = 1
     }
 
     private let block: CounterBlock
     private let buckets: HistogramBuckets
     private let stats: StreamStats
+    private let sequencer: EventSequencer
     private let startedAtMilliseconds: Int64
 
     /// Figures over `stats`; `startedAtMilliseconds` (Unix ms) stands for the engine's last event until one arrives,
     /// so a silent engine raises the alarm `ELPYFI_ENGINE_SILENCE` after start rather than at once or never.
-    public init(stats: StreamStats, startedAtMilliseconds: Int64, buckets: HistogramBuckets = .relay) {
+    public init(stats: StreamStats, sequencer: EventSequencer, startedAtMilliseconds: Int64, buckets: HistogramBuckets = .relay) {
         self.stats = stats
+        self.sequencer = sequencer
         self.buckets = buckets
         self.startedAtMilliseconds = startedAtMilliseconds
         block = CounterBlock(count: Slot.relayBuckets + buckets.slotCount)
     }
-
-    /// A client of `kind` was admitted.
-    public func clientJoined(_ kind: StreamKind) { block.add(Slot.clients + Self.kindIndex(kind)) }
-    /// A client of `kind` left (closed, dropped or cut).
-    public func clientLeft(_ kind: StreamKind) { block.subtract(Slot.clients + Self.kindIndex(kind)) }
-
-    /// LISTEN is live (the listener thread, once per connection; `StreamStats` counts the reconnects).
-    public func listenerUp() { block.set(Slot.listening, 1) }
-    /// LISTEN was lost.
-    public func listenerDown() { block.set(Slot.listening, 0) }
 
     /// `count` events took `nanoseconds` from their notification's arrival to their frames being handed to the
     /// sockets of one event loop's clients (one observation per event and loop).
@@ -49,26 +39,24 @@ public final class StreamMetrics: Sendable {
 
     /// The exposition. Reads atomics only: never waits on the database or an event loop.
     public func render() -> [UInt8] {
-        let totals = stats.snapshot(isListening: block.load(Slot.listening) == 1)
         var text = Exposition(capacity: 4096)
         text.family("elpyfi_stream_clients", type: .gauge, help: "Connected WebSocket clients, by stream.")
         for kind in StreamKind.allCases {
-            let raw = block.load(Slot.clients + Self.kindIndex(kind))
-            text.sample("elpyfi_stream_clients", [("stream", kind.rawValue)], Double(Int64(bitPattern: raw)))
+            text.sample("elpyfi_stream_clients", [("stream", kind.rawValue)], Double(stats.clients(kind)))
         }
         text.family("elpyfi_stream_listening", type: .gauge, help: "1 while the LISTEN connection is live.")
-        text.sample("elpyfi_stream_listening", [], Double(block.load(Slot.listening)))
+        text.sample("elpyfi_stream_listening", [], sequencer.isListening ? 1 : 0)
         text.family("elpyfi_stream_listen_reconnects_total", type: .counter, help: "LISTEN connections re-established after the first.")
         text.sample("elpyfi_stream_listen_reconnects_total", [], Double(stats.listenReconnects.load(ordering: .relaxed)))
         text.family("elpyfi_stream_events_total", type: .counter, help: "Notifications accepted and relayed.")
         text.sample("elpyfi_stream_events_total", [], Double(stats.events.load(ordering: .relaxed)))
         text.family("elpyfi_stream_dropped_payloads_total", type: .counter, help: "Notifications refused (not a JSON object with a type).")
-        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(totals.droppedPayloads))
+        text.sample("elpyfi_stream_dropped_payloads_total", [], Double(stats.droppedPayloads.load(ordering: .relaxed)))
         text.family("elpyfi_stream_slow_consumers_closed_total", type: .counter, help: "Clients closed with 1008 for a queue over its bound.")
-        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(totals.slowConsumersClosed))
+        text.sample("elpyfi_stream_slow_consumers_closed_total", [], Double(stats.slowConsumersClosed))
         text.family("elpyfi_stream_last_event_timestamp_seconds", type: .gauge,
                     help: "Unix time the engine last notified (the sidecar's start until it has).")
-        let last = totals.lastEventAt?.unixMilliseconds ?? startedAtMilliseconds
+        let last = stats.lastEventAt?.unixMilliseconds ?? startedAtMilliseconds
         text.sample("elpyfi_stream_last_event_timestamp_seconds", [], Double(last) / 1000)
         text.family("elpyfi_stream_relay_delay_seconds", type: .histogram,
                     help: "Notification received to its frames handed to one event loop's client sockets.")
@@ -76,13 +64,5 @@ public final class StreamMetrics: Sendable {
         text.histogram("elpyfi_stream_relay_delay_seconds", [], bounds: buckets, cumulative: HistogramBuckets.cumulative(perSlot),
                        sum: Double(block.load(Slot.relaySumNanoseconds)) / 1e9)
         return text.bytes
-    }
-
-    private static func kindIndex(_ kind: StreamKind) -> Int {
-        switch kind {
-        case .all: 0
-        case .signals: 1
-        case .trades: 2
-        }
     }
 }

@@ -9,48 +9,45 @@
 extension ClientRegistry {
     /// One step of a client's replay.
     public enum ReplayStep: Equatable {
-        /// Write these ring frames (oldest first), then ask again once the socket has room.
-        case frames([[UInt8]])
+        /// Write these ring messages (oldest first), then ask again once the socket has room.
+        case messages([[UInt8]])
         /// The cursor reached the head: the client is live from now on (nothing to write).
         case caughtUp
         /// The ring evicted the event under the cursor before it was sent: write this `stream.gap`
-        /// frame; the client is live from now on (the next event it gets is `seq + 1`).
+        /// message; the client is live from now on (the next event it gets is `seq + 1`).
         case gap([UInt8])
     }
 
-    /// True while `id` is being fed from the ring rather than live.
-    public func isReplaying(_ id: ClientID) -> Bool {
-        clients[id]?.replayCursor != nil
-    }
-
-    /// The next step of `id`'s replay: matching ring frames after its cursor, up to about
+    /// The next step of `id`'s replay: matching ring messages after its cursor, up to about
     /// `maxBytes` (at least one frame), and the cursor moves past them. Nil when the client
     /// is live or gone. Call only while its socket has room, so that turning live happens
     /// with the queue under its bound.
     public mutating func continueReplay(_ id: ClientID, maxBytes: Int, now: Moment) -> ReplayStep? {
-        guard let client = clients[id], let cursor = client.replayCursor else { return nil }
+        guard let client = clients[id], let cursor = client.replayCursor, let position else { return nil }
+        let seq = position.seq
         guard cursor < seq else {
             clients[id]?.replayCursor = nil
+            generation += 1
             return .caughtUp
         }
         guard let missed = ring.entries(after: cursor, currentSeq: seq) else {
             clients[id]?.replayCursor = nil
-            // `ringEpoch` is set by the `listenerUp` every admission needed; the fallback is unreachable.
-            let epoch = ringEpoch ?? EpochID(text: "")
-            return .gap(WebSocketWire.text(ControlMessages.gap(epoch: epoch, seq: seq, at: now)))
+            generation += 1
+            return .gap(ControlMessages.gap(epoch: position.epoch, seq: seq, at: now))
         }
-        var frames: [[UInt8]] = []
+        var messages: [[UInt8]] = []
         var bytes = 0
         var last = cursor
         for entry in missed {
             last = entry.seq
             guard client.filter.matches(entry.route) else { continue }
-            frames.append(entry.frame)
-            bytes += entry.frame.count
+            messages.append(entry.message)
+            bytes += entry.message.count
             if bytes >= maxBytes { break }
         }
         // No match left means the scan reached the head: live now, rather than one more empty round.
-        clients[id]?.replayCursor = frames.isEmpty ? nil : last
-        return frames.isEmpty ? .caughtUp : .frames(frames)
+        clients[id]?.replayCursor = messages.isEmpty ? nil : last
+        if messages.isEmpty { generation += 1 }
+        return messages.isEmpty ? .caughtUp : .messages(messages)
     }
 }

@@ -1,12 +1,12 @@
-/// Every connected WebSocket client, the current epoch and the replay ring, as a state machine.
+/// Every connected WebSocket client of one event loop and the loop's replay ring, as a state machine.
 ///
 /// Does no I/O: each call returns what to send or close, and the server
 /// performs it. `Handle` is whatever the server uses to reach a connection
 /// (its channel handler); tests use plain integers. One instance lives on one
-/// event loop, so calls are never concurrent.
+/// event loop, so calls are never concurrent. Messages are JSON: the server frames them.
 ///
 /// A resuming client is *replaying*: it holds a cursor (the last seq it has been
-/// given) into the ring, and the server pulls ring frames for it with
+/// given) into the ring, and the server pulls ring messages for it with
 /// `continueReplay` while its socket has room. Live events are appended to the
 /// ring before anyone is sent them, so a replaying client gets no live sends: its
 /// cursor simply runs on until it reaches the head, and only then does it turn live
@@ -14,8 +14,8 @@
 public struct ClientRegistry<Handle> {
     /// What the server must do.
     public enum Action {
-        /// Write this encoded frame (the same bytes for every recipient) to each handle.
-        case send(frame: [UInt8], to: [Handle])
+        /// Write this JSON message (the same bytes for every recipient) to each handle.
+        case send(message: [UInt8], to: [Handle])
         /// Send a protocol ping to each handle.
         case ping([Handle])
         /// Send a close frame with `code` and `reason`, then close the connection.
@@ -24,11 +24,11 @@ public struct ClientRegistry<Handle> {
 
     /// The answer to a new client.
     public enum Admission {
-        /// LISTEN is down: refuse (503 `stream_unavailable`).
+        /// LISTEN has not been live on this loop yet: refuse.
         case refused
-        /// Registered; write `frames` (connected, then stream.gap if the resume point is lost) before anything else.
+        /// Registered; write `messages` (connected, then stream.gap if the resume point is lost) before anything else.
         /// When `replaying`, ring events follow: call `continueReplay` while the client's socket has room.
-        case admitted(ClientID, frames: [[UInt8]], replaying: Bool)
+        case admitted(ClientID, messages: [[UInt8]], replaying: Bool)
     }
 
     struct Client {
@@ -48,13 +48,12 @@ public struct ClientRegistry<Handle> {
     var clients: [ClientID: Client] = [:]
     private var nextID: UInt64 = 1
     var ring: ReplayRing
-    /// The epoch the ring's events belong to (kept while LISTEN is down, for the `stream.gap` of a replay).
-    var ringEpoch: EpochID?
-
-    /// The current epoch; nil while LISTEN is down (and before it first comes up).
-    public private(set) var epoch: EpochID?
-    /// The last seq assigned in this epoch (0 before the first event).
-    public private(set) var seq = 0
+    /// Bumped whenever the set of live clients changes (admitted live, turned live, removed, a new epoch), so
+    /// that the server may keep the list `forEachLive` gives until it does.
+    public internal(set) var generation = 0
+    /// What this loop has relayed: the epoch of its ring and the last seq it relayed (`EventSequencer` numbered
+    /// it; nothing here assigns one). Kept while LISTEN is down, for `connected` and a replay's `stream.gap`.
+    public private(set) var position: StreamPosition?
 
     /// A registry with the ring `limits` and the ping policy in seconds.
     public init(ring limits: ReplayRing.Limits, pingSeconds: Int, pingTimeoutSeconds: Int) {
@@ -63,69 +62,55 @@ public struct ClientRegistry<Handle> {
         pingTimeoutNanoseconds = UInt64(pingTimeoutSeconds) * 1_000_000_000
     }
 
-    /// True while LISTEN is live.
-    public var isListening: Bool { epoch != nil }
-    /// Connected clients.
-    public var clientCount: Int { clients.count }
-
     // MARK: Listener
 
     /// LISTEN is live again: a new epoch starts and every connected client gets `stream.resumed`.
     ///
     /// A client still replaying the old epoch stays paced: its cursor moves to seq 0 of the new
     /// one, so the new epoch's events reach it through the ring, after `stream.resumed`.
-    public mutating func listenerUp(epoch newEpoch: EpochID, now: Moment) -> [Action] {
-        epoch = newEpoch
-        ringEpoch = newEpoch
-        seq = 0
+    public mutating func listenerUp(epoch: EpochID, now: Moment) -> [Action] {
+        position = StreamPosition(epoch: epoch, seq: 0)
         ring.removeAll()
         guard !clients.isEmpty else { return [] }
         for (id, client) in clients where client.replayCursor != nil { clients[id]?.replayCursor = 0 }
-        let frame = WebSocketWire.text(ControlMessages.resumed(epoch: newEpoch, at: now))
-        return [.send(frame: frame, to: clients.values.map(\.handle))]
+        generation += 1
+        return [.send(message: ControlMessages.resumed(epoch: epoch, at: now), to: clients.values.map(\.handle))]
     }
 
-    /// LISTEN is lost: new clients are refused until `listenerUp`; connected ones stay.
-    public mutating func listenerDown() {
-        epoch = nil
+    /// An event numbered by the `EventSequencer`, in order: kept for resumes. Live clients get it from the
+    /// server (`forEachLive`); replaying ones reach it through the ring.
+    public mutating func relay(_ event: RelayedEvent) {
+        position?.seq = event.seq
+        ring.append(event)
     }
 
-    /// An event numbered and framed by the `EventSequencer` (once, for every loop's registry): kept for
-    /// resumes and sent to every matching live client (replaying clients reach it through the ring).
-    /// Ignored (nil) while no epoch is live, which cannot happen when the listener reports in order.
-    public mutating func relay(_ event: RelayedEvent) -> Action? {
-        guard epoch != nil else { return nil }
-        seq = event.seq
-        ring.append(ReplayRing.Entry(seq: event.seq, route: event.route, frame: event.frame,
-                                     receivedAt: event.receivedAt.monotonicNanoseconds))
-        var recipients: [Handle] = []
-        recipients.reserveCapacity(clients.count)
-        for client in clients.values where client.replayCursor == nil && client.filter.matches(event.route) {
-            recipients.append(client.handle)
-        }
-        return recipients.isEmpty ? nil : .send(frame: event.frame, to: recipients)
+    /// Every live (not replaying) client with its filter, for the server's writes.
+    public func forEachLive(_ body: (Handle, StreamFilter) -> Void) {
+        for client in clients.values where client.replayCursor == nil { body(client.handle, client.filter) }
     }
 
     // MARK: Clients
 
     /// Registers a client and returns what it must receive first.
     public mutating func admit(_ handle: Handle, subscription: Subscription, now: Moment) -> Admission {
-        guard let epoch else { return .refused }
+        guard let position else { return .refused }
         let id = ClientID(raw: nextID)
         nextID += 1
         var client = Client(handle: handle, filter: subscription.filter,
                             lastHeard: now.monotonicNanoseconds, lastPinged: now.monotonicNanoseconds)
-        var frames = [WebSocketWire.text(ControlMessages.connected(stream: subscription.filter.kind, epoch: epoch, seq: seq, at: now))]
+        let (epoch, seq) = (position.epoch, position.seq)
+        var messages = [ControlMessages.connected(stream: subscription.filter.kind, epoch: epoch, seq: seq, at: now)]
         if let resume = subscription.resume {
             if resume.epoch == epoch.text, resume.since <= seq, ring.entries(after: resume.since, currentSeq: seq) != nil {
                 // Nothing missed (since == seq) means live at once; otherwise the ring holds all of it.
                 client.replayCursor = resume.since < seq ? resume.since : nil
             } else {
-                frames.append(WebSocketWire.text(ControlMessages.gap(epoch: epoch, seq: seq, at: now)))
+                messages.append(ControlMessages.gap(epoch: epoch, seq: seq, at: now))
             }
         }
         clients[id] = client
-        return .admitted(id, frames: frames, replaying: client.replayCursor != nil)
+        generation += 1
+        return .admitted(id, messages: messages, replaying: client.replayCursor != nil)
     }
 
     /// The client sent something (any frame): it is alive.
@@ -135,14 +120,14 @@ public struct ClientRegistry<Handle> {
 
     /// The connection is gone (closed by either side).
     public mutating func remove(_ id: ClientID) {
-        clients[id] = nil
+        if clients.removeValue(forKey: id) != nil { generation += 1 }
     }
 
     /// The client's send queue went over its bound: close it with 1008 (the caller counts it, `StreamStats`).
     /// Nil when it is gone, or replaying: a replay is paced by the socket, so a full queue only pauses it.
     public mutating func slowConsumer(_ id: ClientID) -> Action? {
         guard let client = clients[id], client.replayCursor == nil else { return nil }
-        clients[id] = nil
+        remove(id)
         return .close([client.handle], code: CloseCode.policyViolation, reason: "slow consumer")
     }
 
@@ -159,7 +144,7 @@ public struct ClientRegistry<Handle> {
                 clients[id]?.lastPinged = current
             }
         }
-        for (id, _) in toDrop { clients[id] = nil }
+        for (id, _) in toDrop { remove(id) }
         var actions: [Action] = []
         if !toPing.isEmpty { actions.append(.ping(toPing)) }
         if !toDrop.isEmpty { actions.append(.close(toDrop.map(\.1), code: CloseCode.policyViolation, reason: "ping timeout")) }
@@ -170,43 +155,8 @@ public struct ClientRegistry<Handle> {
     public mutating func shutdown() -> [Action] {
         let handles = clients.values.map(\.handle)
         clients.removeAll()
-        epoch = nil
+        generation += 1
         return handles.isEmpty ? [] : [.close(handles, code: CloseCode.goingAway, reason: "server shutting down")]
-    }
-}
-
-/// A registered client's id (never reused within a run).
-public struct ClientID: Hashable, Sendable {
-    /// The number behind the id.
-    public let raw: UInt64
-    /// Wraps `raw`.
-    public init(raw: UInt64) { self.raw = raw }
-}
-
-/// What a client asked for at upgrade: its stream filter and an optional resume point.
-public struct Subscription: Sendable, Equatable {
-    /// `?since=SEQ&epoch=E`.
-    public struct ResumePoint: Sendable, Equatable {
-        /// The last seq the client saw.
-        public var since: Int
-        /// The epoch that seq belongs to.
-        public var epoch: String
-        /// A resume point.
-        public init(since: Int, epoch: String) {
-            self.since = since
-            self.epoch = epoch
-        }
-    }
-
-    /// The stream and strategy the client receives.
-    public var filter: StreamFilter
-    /// Where to resume from, if the client asked.
-    public var resume: ResumePoint?
-
-    /// A subscription.
-    public init(filter: StreamFilter, resume: ResumePoint? = nil) {
-        self.filter = filter
-        self.resume = resume
     }
 }
 

@@ -13,20 +13,10 @@ public struct EpochID: Hashable, Sendable, CustomStringConvertible {
     /// Wraps an id's text.
     public init(text: String) { self.text = text }
 
-    /// A fresh random id.
-    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> EpochID {
-        EpochID(text: Hex.encode(withUnsafeBytes(of: generator.next() as UInt64) { Array($0) }))
-    }
-
-    /// A fresh id from the system's random source.
-    public static func random() -> EpochID {
-        var generator = SystemRandomNumberGenerator()
-        return random(using: &generator)
-    }
-
-    /// A fresh id issued by sidecar `sidecar`: `<sidecar>-<16 hex digits>`.
+    /// A fresh id issued by sidecar `sidecar`: `<sidecar>-<16 hex digits>` from the system's random source.
     public static func random(sidecar: String) -> EpochID {
-        EpochID(text: sidecar + "-" + random().text)
+        var generator = SystemRandomNumberGenerator()
+        return EpochID(text: sidecar + "-" + Hex.encode(withUnsafeBytes(of: generator.next() as UInt64) { Array($0) }))
     }
 
     /// The id's text.

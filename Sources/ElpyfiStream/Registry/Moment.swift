@@ -1,3 +1,5 @@
+import ElpyfiCore
+
 /// A point in time as the sidecar needs it: monotonic for durations, wall clock for `timestamp` fields.
 ///
 /// Passed in by the caller so that the state machines read no clock and tests choose the time.
@@ -14,28 +16,5 @@ public struct Moment: Sendable, Equatable {
     }
 
     /// `unixMilliseconds` as RFC 3339 UTC with milliseconds: `2024-01-15T10:31:00.123Z`.
-    public var rfc3339: String { Moment.rfc3339(unixMilliseconds: unixMilliseconds) }
-
-    /// RFC 3339 UTC text for a wall-clock instant (proleptic Gregorian, no Foundation).
-    public static func rfc3339(unixMilliseconds: Int64) -> String {
-        let milliseconds = Int(((unixMilliseconds % 1000) + 1000) % 1000)
-        let seconds = (unixMilliseconds - Int64(milliseconds)) / 1000
-        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let secondOfDay = Int(seconds - Int64(days) * 86_400)
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliseconds, 3))Z"
-    }
+    public var rfc3339: String { RFC3339.utc(unixMilliseconds: unixMilliseconds) }
 }

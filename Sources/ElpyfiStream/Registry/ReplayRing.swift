@@ -23,32 +23,12 @@ public struct ReplayRing: Sendable {
         }
     }
 
-    /// One relayed event.
-    public struct Entry: Sendable, Equatable {
-        /// The event's number in its epoch.
-        public var seq: Int
-        /// What routing needs.
-        public var route: EventRoute
-        /// The encoded WebSocket frame, exactly as live clients got it.
-        public var frame: [UInt8]
-        /// Monotonic arrival time.
-        public var receivedAt: UInt64
-
-        /// An entry.
-        public init(seq: Int, route: EventRoute, frame: [UInt8], receivedAt: UInt64) {
-            self.seq = seq
-            self.route = route
-            self.frame = frame
-            self.receivedAt = receivedAt
-        }
-    }
-
     /// What this ring keeps.
     public let limits: Limits
     /// Entries `storage[start...]` are live; the prefix is compacted away in batches (amortised O(1) eviction).
-    private var storage: [Entry] = []
+    private var storage: [RelayedEvent] = []
     private var start = 0
-    /// Bytes of frames held.
+    /// Bytes of messages held.
     public private(set) var byteCount = 0
 
     /// An empty ring.
@@ -60,10 +40,10 @@ public struct ReplayRing: Sendable {
     public var firstSeq: Int? { count > 0 ? storage[start].seq : nil }
 
     /// Adds the newest event (seqs must rise by one) and evicts what the limits allow.
-    public mutating func append(_ entry: Entry) {
-        storage.append(entry)
-        byteCount += entry.frame.count
-        evict(now: entry.receivedAt)
+    public mutating func append(_ event: RelayedEvent) {
+        storage.append(event)
+        byteCount += event.message.count
+        evict(now: event.receivedAt.monotonicNanoseconds)
     }
 
     /// Forgets everything (a new epoch begins).
@@ -74,7 +54,7 @@ public struct ReplayRing: Sendable {
     }
 
     /// The events after `seq`, oldest first; nil when some of them are no longer held.
-    public func entries(after seq: Int, currentSeq: Int) -> ArraySlice<Entry>? {
+    public func entries(after seq: Int, currentSeq: Int) -> ArraySlice<RelayedEvent>? {
         if seq >= currentSeq { return storage[storage.count...] }
         guard let first = firstSeq, seq >= first - 1 else { return nil }
         return storage[(start + (seq - first + 1))...]
@@ -84,10 +64,10 @@ public struct ReplayRing: Sendable {
         let minimumAge = UInt64(limits.minimumSeconds) * 1_000_000_000
         while count > 0 {
             let oldest = storage[start]
-            let overCount = count > limits.minimumEvents && now &- oldest.receivedAt > minimumAge
+            let overCount = count > limits.minimumEvents && now &- oldest.receivedAt.monotonicNanoseconds > minimumAge
             let overBytes = byteCount > limits.maximumBytes && count > 1
             guard overCount || overBytes else { break }
-            byteCount -= oldest.frame.count
+            byteCount -= oldest.message.count
             start += 1
         }
         if start > 1024 && start * 2 > storage.count {

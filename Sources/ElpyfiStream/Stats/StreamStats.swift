@@ -9,13 +9,32 @@ import Synchronization
 public final class StreamStats: Sendable {
     /// What one event loop counts.
     public final class LoopCounters: Sendable {
-        /// Clients registered on this loop now.
-        public let clients = Atomic<Int>(0)
+        /// Clients admitted on this loop and not yet gone, per `StreamKind`: counted where the loop admits a
+        /// client and where it sees it go (`count`), nowhere else.
+        private let all = Atomic<Int>(0), signals = Atomic<Int>(0), trades = Atomic<Int>(0)
         /// Clients this loop closed with 1008 `slow consumer`.
         public let slowConsumersClosed = Atomic<Int>(0)
 
         /// Zeroed counters.
         public init() {}
+
+        /// A client of `kind` was admitted (+1) or is gone (-1).
+        public func count(_ delta: Int, _ kind: StreamKind) {
+            switch kind {
+            case .all: all.add(delta, ordering: .relaxed)
+            case .signals: signals.add(delta, ordering: .relaxed)
+            case .trades: trades.add(delta, ordering: .relaxed)
+            }
+        }
+
+        /// Clients of `kind` on this loop now.
+        public func clients(_ kind: StreamKind) -> Int {
+            switch kind {
+            case .all: all.load(ordering: .relaxed)
+            case .signals: signals.load(ordering: .relaxed)
+            case .trades: trades.load(ordering: .relaxed)
+            }
+        }
     }
 
     /// One entry per event loop, in loop order.
@@ -34,17 +53,17 @@ public final class StreamStats: Sendable {
         loops = (0..<max(1, loopCount)).map { _ in LoopCounters() }
     }
 
+    /// Clients of `kind` on every loop right now.
+    public func clients(_ kind: StreamKind) -> Int { loops.reduce(0) { $0 + $1.clients(kind) } }
     /// Clients on every loop right now.
-    public var clients: Int { loops.reduce(0) { $0 + $1.clients.load(ordering: .relaxed) } }
+    public var clients: Int { StreamKind.allCases.reduce(0) { $0 + clients($1) } }
 
-    /// The totals right now.
-    public func snapshot(isListening: Bool) -> StreamHealth.Snapshot {
+    /// Clients closed with 1008 `slow consumer` on every loop since start.
+    public var slowConsumersClosed: Int { loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) } }
+
+    /// When the engine last notified (wall clock); nil before it has.
+    public var lastEventAt: Moment? {
         let last = lastEventUnixMilliseconds.load(ordering: .relaxed)
-        return StreamHealth.Snapshot(
-            isListening: isListening,
-            clients: clients,
-            lastEventAt: last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last),
-            droppedPayloads: droppedPayloads.load(ordering: .relaxed),
-            slowConsumersClosed: loops.reduce(0) { $0 + $1.slowConsumersClosed.load(ordering: .relaxed) })
+        return last == 0 ? nil : Moment(monotonicNanoseconds: 0, unixMilliseconds: last)
     }
 }

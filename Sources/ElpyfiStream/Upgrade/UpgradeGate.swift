@@ -38,9 +38,6 @@ public struct UpgradeGate: Sendable {
     /// A gate deciding keys and anonymous access with `policy` (the REST worker's rules).
     public init(policy: AccessPolicy) { self.policy = policy }
 
-    /// A gate checking keys with `verifier`, with no public stream.
-    public init(verifier: APIKeyVerifier) { self.init(policy: AccessPolicy(verifier: verifier)) }
-
     /// The verdict for `request`; `isListening` and `retryAfterSeconds` describe LISTEN right now.
     public func decide(_ request: StreamRequest, isListening: Bool, retryAfterSeconds: Int) -> StreamOutcome {
         let target = APIRequest(method: request.method, uri: request.uri)

@@ -1,0 +1,33 @@
+/// A registered client's id (never reused within a run).
+public struct ClientID: Hashable, Sendable {
+    /// The number behind the id.
+    public let raw: UInt64
+    init(raw: UInt64) { self.raw = raw }
+}
+
+/// What a client asked for at upgrade: its stream filter and an optional resume point.
+public struct Subscription: Sendable, Equatable {
+    /// `?since=SEQ&epoch=E`.
+    public struct ResumePoint: Sendable, Equatable {
+        /// The last seq the client saw.
+        public var since: Int
+        /// The epoch that seq belongs to.
+        public var epoch: String
+        /// A resume point.
+        public init(since: Int, epoch: String) {
+            self.since = since
+            self.epoch = epoch
+        }
+    }
+
+    /// The stream and strategy the client receives.
+    public var filter: StreamFilter
+    /// Where to resume from, if the client asked.
+    public var resume: ResumePoint?
+
+    /// A subscription.
+    public init(filter: StreamFilter, resume: ResumePoint? = nil) {
+        self.filter = filter
+        self.resume = resume
+    }
+}
