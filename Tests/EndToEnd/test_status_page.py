@@ -59,8 +59,13 @@ window.addEventListener('unhandledrejection', (e) => window.__problems.push('unh
 
 # ---- the browser ---------------------------------------------------------------------------------------------
 
-def make_driver(log_dir: pathlib.Path, width: int = 1280, height: int = 900):
-    """Headless Chromium (new headless mode) with console logging and the problem recorder installed."""
+def make_driver(log_dir: pathlib.Path | None = None, width: int = 1280, height: int = 900):
+    """Headless Chromium (new headless mode) with console logging and the problem recorder installed.
+
+    chromedriver's log goes to `log_dir`, else a temp dir of its own, and never into the stack's run dir: it records
+    what a test types and opens (keys), and test_rest_auth.py checks that no log there holds a key (with the log in
+    the run dir, every round of `deploy/test --repeat` after the first failed there)."""
+    log_dir = log_dir or pathlib.Path(tempfile.mkdtemp(prefix="elpyfi-chromedriver."))
     if webdriver is None:
         pytest.fail("selenium is not installed (pip install selenium; deploy/test installs it)")
     for path in (CHROMIUM, CHROMEDRIVER):
