@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import os
-import pathlib
 import queue
 import secrets
 import subprocess
@@ -275,8 +274,8 @@ def test_sse_is_served_over_http2_on_the_tls_port(sse_nginx, fakes):
 # -- a real EventSource in headless Chromium ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def chromium(run_dir):
-    driver = make_driver(pathlib.Path(run_dir))
+def chromium():
+    driver = make_driver()  # its log in a temp dir: never the run dir (it records keys)
     # The test stacks' certificates are self-signed.
     driver.execute_cdp_cmd("Security.setIgnoreCertificateErrors", {"ignore": True})
     yield driver
