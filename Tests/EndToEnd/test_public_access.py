@@ -352,17 +352,22 @@ def _upgrade(base: str, path: str, source: str, headers: dict[str, str] | None =
     return sock, status, rest
 
 
+def _fill_the_anonymous_cap(public, source: str, count: int, opened: list) -> None:
+    """`count` anonymous WebSockets on /ws/trades from `source` (kept in `opened`), then one more is 429."""
+    for _ in range(count):
+        sock, status, _ = _upgrade(public.ws, "/ws/trades", source)
+        opened.append(sock)
+        assert status == 101
+    sock, status, body = _upgrade(public.ws, "/ws/trades", source)
+    sock.close()
+    assert status == 429 and b'"rate_limited"' in body, (status, body)
+
+
 def test_anonymous_websockets_on_a_listed_stream_are_capped_per_address(public, api_key):
     source = "127.0.0.31"
     opened = []
     try:
-        for _ in range(WS_PER_ADDRESS):
-            sock, status, _ = _upgrade(public.ws, "/ws/trades", source)
-            opened.append(sock)
-            assert status == 101
-        sock, status, body = _upgrade(public.ws, "/ws/trades", source)
-        sock.close()
-        assert status == 429 and b'"rate_limited"' in body, (status, body)
+        _fill_the_anonymous_cap(public, source, WS_PER_ADDRESS, opened)
         # Keyed streams from the same address are not counted against the anonymous cap.
         for headers, path in (({"X-API-Key": api_key}, "/ws/trades"), ({}, f"/ws?api_key={api_key}")):
             sock, status, body = _upgrade(public.ws, path, source, headers)
@@ -390,13 +395,7 @@ def test_anonymous_sse_on_a_listed_stream_is_served_and_counted_in_the_same_cap(
         responses.append(sse)
         assert sse.status == 200, sse.body
         assert sse.next()["json"]["type"] == "connected"
-        for _ in range(WS_PER_ADDRESS - 1):
-            sock, status, _ = _upgrade(public.ws, "/ws/trades", source)
-            opened.append(sock)
-            assert status == 101
-        sock, status, body = _upgrade(public.ws, "/ws/trades", source)
-        sock.close()
-        assert status == 429 and b'"rate_limited"' in body, (status, body)
+        _fill_the_anonymous_cap(public, source, WS_PER_ADDRESS - 1, opened)
         over = SseReader(public.url, "/sse/trades", source=source)
         responses.append(over)
         assert over.status == 429 and json.loads(over.body)["error"]["code"] == "rate_limited"
