@@ -1,6 +1,7 @@
 """Shared fixtures of the end-to-end suite (deploy/test starts the stack and exports ELPYFI_TEST_*).
 
-Fixtures: stack, base_url, tls_url, ws_url, api_key, hashed_key, rate_key, dsn, run_dir, ctl, db, read_logs, logs.
+Fixtures: stack, base_url, tls_url, ws_url, api_key, hashed_key, rate_key, dsn, run_dir, ctl, db, read_logs, logs,
+fast_ping_url.
 `db` is a fresh autocommit owner connection per test (a test may stop PostgreSQL, so none is shared).
 Run the suite through deploy/test; run one file with `deploy/test Tests/EndToEnd/test_deploy.py`.
 """
@@ -8,6 +9,7 @@ Run the suite through deploy/test; run one file with `deploy/test Tests/EndToEnd
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -115,3 +117,36 @@ def logs(stack) -> Logs:
 def read_logs(logs):
     """read_logs(pattern="*.log") -> {file name: content}."""
     return logs.read
+
+
+@pytest.fixture(scope="module")
+def fast_ping_url(tmp_path_factory, run_dir) -> str:
+    """http:// of an nginx (deploy/render-nginx) in front of a sidecar of its own that pings every 2 s and drops a
+    client silent for 5 s, for the keep-alive tests. The suite's sidecar keeps the defaults (30 s / 75 s): a tight
+    ping would drop the clients other tests keep from reading on purpose before the bound they test is reached."""
+    from stack import saved
+    from test_deploy import _extra_nginx, _free_port
+    from test_public_access import _wait_port
+
+    out = tmp_path_factory.mktemp("fast-ping")
+    os.chmod(out, 0o755)
+    port = _free_port()
+    env = {**os.environ, "ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}", "ELPYFI_STREAM_PING_SECONDS": "2",
+           "ELPYFI_STREAM_PING_TIMEOUT_SECONDS": "5"}
+    log = out / "stream.log"
+    binary = os.path.join(saved(run_dir, "BIN_DIR") or "", "elpyfi-stream")
+    sidecar = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}"], env=env, cwd=out, stdin=subprocess.DEVNULL,
+                               stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    try:
+        _wait_port(port, sidecar, log)
+        (out / "nginx").mkdir()
+        os.chmod(out / "nginx", 0o755)
+        nginx = _extra_nginx(out / "nginx", run_dir, {"ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}",
+                                                        "ELPYFI_STREAM_UPSTREAMS": f"127.0.0.1:{port}"})
+        try:
+            yield f"http://127.0.0.1:{next(nginx)}"
+        finally:
+            nginx.close()
+    finally:
+        sidecar.terminate()
+        sidecar.wait(15)

@@ -7,6 +7,7 @@ Plain Python, no pytest: conftest.py turns it into fixtures, and a script can us
   nginx-reload, nginx-test) and returns its stdout; raises `CtlError` with the script's output if it fails.
 - `Stack.connect()`: a psycopg connection (autocommit, owner role) with row helpers (`Db`).
 - `Logs`: the run dir's log files, whole or only what was written after a `mark()`.
+- `saved(run_dir, name)`: a variable deploy/ saved in the run dir's stack.env (BIN_DIR, DOC_ROOT, ...).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,6 +23,21 @@ from dataclasses import dataclass
 import psycopg
 
 _REQUIRED = ("ELPYFI_TEST_BASE_URL", "ELPYFI_TEST_API_KEY", "ELPYFI_TEST_DSN", "ELPYFI_TEST_RUN_DIR", "ELPYFI_TEST_CTL")
+
+
+def saved(run_dir, name: str) -> str | None:
+    """A variable of the stack as deploy/lib/stack.sh saved it (`NAME=value`, shell-quoted), or None.
+
+    Extra nginx instances a test starts must serve what the stack serves: when the checkout is closed to the
+    service user (a clone under /root or in a 0700 temp dir), deploy/ stages readable copies (BIN_DIR=$RUN/bin,
+    DOC_ROOT=$RUN/docroot), and the checkout's own files would be 404 to nginx's workers."""
+    text = (pathlib.Path(run_dir) / "stack.env").read_text()
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key == name:
+            words = shlex.split(value)
+            return words[0] if words else ""
+    return None
 
 
 class CtlError(RuntimeError):
@@ -163,3 +180,34 @@ class Logs:
         text = (self.since(mark, "nginx-access.log") if mark else self.read("nginx-access.log")).get(
             "nginx-access.log", "")
         return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def logged(self, mark: dict[str, int] | None, responses, timeout: float = 30.0) -> list[dict]:
+        """The access log entries since `mark`, once every response in `responses` (anything with `.headers`, or
+        request ids) has its line: nginx writes a request's line after it sent the answer, so the client may hold
+        the answer before the line exists. Waits for that state; never for a fixed time."""
+        return wait_for_entries(lambda: self.access_entries(mark), request_ids(responses), timeout)
+
+
+def request_ids(responses) -> set[str]:
+    """X-Request-Id of each response (or the ids themselves)."""
+    ids = set()
+    for r in responses:
+        rid = r if isinstance(r, str) else (r.headers.get("X-Request-Id") or r.headers.get("x-request-id"))
+        assert rid, f"an answer without X-Request-Id: {r}"
+        ids.add(rid)
+    return ids
+
+
+def wait_for_entries(read, ids: set[str], timeout: float = 30.0, what: str = "") -> list[dict]:
+    """read() (access log entries) once it holds an entry for every request id in `ids`; AssertionError naming the
+    missing ones after `timeout` (a bound that only a lost line reaches, not a slow machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = read()
+        missing = ids - {e.get("request_id") for e in entries}
+        if not missing:
+            return entries
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no access log line for {sorted(missing)} {what}".strip())
+        time.sleep(0.05)
+

@@ -4,7 +4,6 @@ plaintext and hashed keys both accepted, the api_key query parameter ignored by 
 import hashlib
 import pathlib
 import socket
-import time
 import urllib.parse
 
 import pytest
@@ -118,17 +117,21 @@ def _log_files(run_dir) -> list[pathlib.Path]:
     return found
 
 
-def test_keys_never_appear_in_logs(rest, api_key, hashed_key, run_dir):
+def test_keys_never_appear_in_logs(rest, api_key, hashed_key, run_dir, logs):
     # Make sure every kind of request that carries a key has happened at least once in this run.
+    mark = logs.mark()
+    answers = []
     for key in (api_key, hashed_key):
-        rest.get("/positions", key=key)
-        rest.get(q("/positions", limit="x"), key=key)  # an unknown parameter, 200
-        rest.get(q("/signals/recent", limit="abc"), key=key)  # a 400
-        rest.get("/nope", key=key)  # a 404
-        rest.request("POST", "/positions", key=key, body=b"{}")  # a 405 from nginx
-        rest.get(q("/positions", api_key=key), key=None)  # key in the query string: 401
-        rest.get(q("/ws", api_key=key), key=None)  # the WebSocket path, without an upgrade
-    time.sleep(1.0)  # let nginx and the workers write their lines
+        answers += [
+            rest.get("/positions", key=key),
+            rest.get(q("/positions", limit="x"), key=key),  # an unknown parameter, 200
+            rest.get(q("/signals/recent", limit="abc"), key=key),  # a 400
+            rest.get("/nope", key=key),  # a 404
+            rest.request("POST", "/positions", key=key, body=b"{}"),  # a 405 from nginx
+            rest.get(q("/positions", api_key=key), key=None),  # key in the query string: 401
+            rest.get(q("/ws", api_key=key), key=None),  # the WebSocket path, without an upgrade
+        ]
+    logs.logged(mark, answers)  # nginx's lines written (the workers write theirs before they answer)
     files = _log_files(run_dir)
     assert files, f"no log files found under {run_dir}"
     leaks = []

@@ -1,6 +1,7 @@
 """PostgreSQL stopped in the middle of a run: /health says unhealthy, keyed endpoints answer 503
-database_unavailable with Retry-After within ~2 s, checks before the database still answer, and once
-PostgreSQL is back the very next request succeeds, from the same worker processes."""
+database_unavailable with Retry-After at once (the worker answers on nginx's first attempt, well inside the upstream
+timeout: the access log says so, not a stopwatch), checks before the database still answer, and once PostgreSQL is
+back the very next request succeeds, from the same worker processes."""
 
 import os
 import pathlib
@@ -11,7 +12,6 @@ import pytest
 from test_rest_support import assert_error, assert_ok_json, q, rest  # noqa: F401 (fixtures)
 
 KEYED = ["/positions", "/signals/recent", "/signals/proposed", "/metrics/momentum", "/pdt/status", "/strategies"]
-DEADLINE = 3.0  # seconds; the contract: answered within 2 s (connect_timeout), with 1 s of slack for the machine
 
 
 def _worker_pids(run_dir) -> set[int]:
@@ -44,16 +44,18 @@ def _wait_healthy(rest, seconds=20.0):
     raise AssertionError("stack not healthy")
 
 
-def test_database_down_then_back(rest, ctl, run_dir):
+def test_database_down_then_back(rest, ctl, run_dir, logs):
     _wait_healthy(rest)
     # Warm every worker's connection so that the failure is a lost connection, not a first connect.
     for _ in range(20):
         assert_ok_json(rest.get("/strategies"))
     workers_before = _worker_pids(run_dir)
+    mark = logs.mark()
     ctl("pg-stop")
+    answered = []
     try:
         reply = rest.get("/health", key=None)
-        assert reply.elapsed < DEADLINE, reply
+        answered.append(reply)
         assert reply.status == 503, reply
         assert reply.json() == {"status": "unhealthy", "service": "elpyfi-api", "database": "down"}, reply
         assert reply.header("Content-Type").split(";")[0] == "application/json"
@@ -63,12 +65,12 @@ def test_database_down_then_back(rest, ctl, run_dir):
         for i in range(12):
             path = KEYED[i % len(KEYED)]
             reply = rest.get(path)
-            assert reply.elapsed < DEADLINE, reply
             assert_error(reply, 503, "database_unavailable")
             assert _retry_after(reply) >= 1
             head = rest.head(path)
-            assert head.status == 503 and head.body == b"" and head.elapsed < DEADLINE, head
+            assert head.status == 503 and head.body == b"", head
             _retry_after(head)
+            answered += [reply, head]
 
         # The checks that come before the database still answer as usual.
         assert_error(rest.get("/positions", key=None), 401, "missing_api_key")
@@ -78,6 +80,10 @@ def test_database_down_then_back(rest, ctl, run_dir):
         assert_error(rest.request("POST", "/positions"), 405, "method_not_allowed")
     finally:
         ctl("pg-start")
+    # Each 503 came from the worker nginx asked first: no upstream timeout (504), no retry on another worker.
+    by_id = {e["request_id"]: e for e in logs.logged(mark, answered)}
+    entries = [by_id[r.header("X-Request-Id")] for r in answered]
+    assert all(e["upstream_status"] == "503" for e in entries), [e for e in entries if e["upstream_status"] != "503"]
 
     # The next request after PostgreSQL is back succeeds: no restart, the worker reconnects by itself.
     first = rest.get("/strategies")

@@ -145,9 +145,10 @@ def test_sse_auth_is_the_websockets(base_url, api_key):
         assert _connected(query_key)["json"]["stream"] == "signals"
 
 
-def test_idle_sse_response_gets_keep_alive_comments(base_url, api_key):
-    """The test stack pings every 2 s: an idle response gets a comment line before any event."""
-    with _open(base_url, f"/sse?strategy={unique_strategy()}", api_key) as sse:
+def test_idle_sse_response_gets_keep_alive_comments(fast_ping_url, api_key):
+    """A sidecar that pings every 2 s (conftest.py's fast_ping_url): an idle response gets a comment line before any
+    event."""
+    with _open(fast_ping_url, f"/sse?strategy={unique_strategy()}", api_key) as sse:
         _connected(sse)
         while not any(kind == "comment" for kind, _ in sse.fields):
             line = sse.response.readline()

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import os
 
-from test_stream_support import (FrameReader, assert_silent, client_frame, close_code, connect, event, health,
-                                 notify, raw_handshake, recv_connected, recv_json, recv_until, unique_strategy)
+from kernel_queues import send_queues
+from test_stream_support import (FrameReader, assert_silent, client_frame, close_code, connect, event, health, notify,
+                                 raw_handshake, recv_connected, recv_json, recv_until, unique_strategy, wait_for)
 
 
 def test_resume_replays_exactly_the_missed_events_then_live_ones(ws_url, api_key, db):
@@ -144,7 +145,11 @@ def test_resume_by_a_stalled_reader_is_paced_not_closed_as_a_slow_consumer(base_
                                           {"X-API-Key": api_key}, rcvbuf=4096, timeout=30)
     try:
         assert status == 101
-        time.sleep(1.5)  # not reading: the sidecar's queue fills and the replay must pause
+        # Not reading: the replay fills every buffer between us and the sidecar, up to the sidecar's own socket
+        # (kernel_queues.py), and must pause there instead of queueing the rest (that would be a 1008).
+        port = int(os.environ["ELPYFI_STREAM_LISTEN"].rsplit(":", 1)[1])
+        wait_for(lambda: any(q.queued >= q.limit // 2 for q in send_queues(port)), 60,
+                 what="the replay to fill the sidecar's send buffer for this client")
         reader = FrameReader(sock, rest)
         texts = []
         while len(texts) < STALLED_EVENTS + 1:

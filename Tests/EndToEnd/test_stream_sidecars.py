@@ -19,6 +19,7 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from stack import saved
 from test_stream_support import connect, event, notify, recv_connected, recv_json, recv_until, unique_strategy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ class Pair:
         env = {**os.environ, "ELPYFI_PORT": str(self.http_port), "ELPYFI_TLS_PORT": str(self.tls_port),
                "ELPYFI_FCGI_UPSTREAMS": f"{self.run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(self.out),
                "ELPYFI_TLS_CERT": f"{self.run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{self.run_dir}/tls/key.pem",
-               "ELPYFI_DOC_ROOT": str(REPO),
+               "ELPYFI_DOC_ROOT": saved(self.run_dir, "DOC_ROOT") or str(REPO),
                "ELPYFI_STREAM_UPSTREAMS": ",".join(f"127.0.0.1:{p}" for p in self.ports),
                # Its own ops listener: the suite's nginx holds ELPYFI_OPS_LISTEN.
                "ELPYFI_OPS_LISTEN": f"127.0.0.1:{_unused_port()}"}
