@@ -192,6 +192,11 @@ def client_main(conn, args, first_index: int, count: int, progress, vanish: bool
             transport.write(self.request)
 
         def data_received(self, data):
+            if self.request is not None:  # the first bytes: the status line (a refusal is a failed connect)
+                self.request = None
+                if not data.startswith(b"HTTP/1.1 200"):
+                    state["errors"] += 1
+                    state["first_error"] = state["first_error"] or data.split(b"\r\n")[0].decode("latin-1")
             self.buffer += data
             *lines, self.buffer = self.buffer.split(b"\n")
             for line in lines:
