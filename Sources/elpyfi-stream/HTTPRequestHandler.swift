@@ -55,6 +55,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let outcome = exposition == nil ? verdict.take() ?? hub.decide(head) : nil
         if case .upgrade(let subscription)? = outcome, subscription.framing == .serverSentEvents {
             // The rest of the connection is this one response: the client handler writes its head and events.
+            // NIO's pipelining handler would hold reads until a response it never sees ends: without it the
+            // client's close is read (and the client counted gone) at once, not at the next failed write.
+            let pipeline = context.pipeline.syncOperations
+            if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
+                pipeline.removeHandler(pipelining, promise: nil)
+            }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             do {
                 try context.pipeline.syncOperations.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
