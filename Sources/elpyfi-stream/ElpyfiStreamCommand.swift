@@ -70,7 +70,7 @@ enum ElpyfiStreamCommand {
         listener.start()
 
         let signals = ShutdownSignals { hubs.shutdown(server: server) }
-        log.info("serving /ws, /ws/signals, /ws/trades and /stream/health on \(host):\(port) (sidecar \(config.streamID), \(config.streamThreads) event loops)")
+        log.info("serving /ws*, /sse* (signals, trades) and /stream/health on \(host):\(port) (sidecar \(config.streamID), \(config.streamThreads) event loops)")
 
         hubs.waitUntilFinished()
         listener.stop()

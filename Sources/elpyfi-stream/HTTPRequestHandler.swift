@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 
-/// Every plain HTTP request: `/stream/health`, and the JSON refusals of upgrades the gate turned down
+/// Every plain HTTP request: `/stream/health`, an SSE request the gate admitted (handed to a `StreamClientHandler`),
+/// and the JSON refusals of upgrades the gate turned down
 /// (401/403/400/404/405/426/503), answered before any socket is upgraded. An upgrade's verdict comes from the
 /// upgrader (`UpgradeVerdict`): the gate runs once per request.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -37,9 +38,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The answer to a plain (not upgraded) request, and whether the connection may stay open.
-    private func answer(_ head: HTTPRequestHead) -> (response: APIResponse, keepAlive: Bool) {
-        if let exposition = hub.exposition(for: head) { return (exposition, head.isKeepAlive) }
-        switch verdict.take() ?? hub.decide(head) {
+    private func answer(_ head: HTTPRequestHead, _ outcome: StreamOutcome) -> (response: APIResponse, keepAlive: Bool) {
+        switch outcome {
         case .health:
             return (hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match")), head.isKeepAlive)
         case .refuse(let refusal):
@@ -51,7 +51,25 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let (response, keepAlive) = answer(head)
+        let exposition = hub.exposition(for: head)
+        let outcome = exposition == nil ? verdict.take() ?? hub.decide(head) : nil
+        if case .upgrade(let subscription)? = outcome, subscription.framing == .serverSentEvents {
+            // The rest of the connection is this one response: the client handler writes its head and events.
+            // NIO's pipelining handler would hold reads until a response it never sees ends: without it the
+            // client's close is read (and the client counted gone) at once, not at the next failed write.
+            let pipeline = context.pipeline.syncOperations
+            if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
+                pipeline.removeHandler(pipelining, promise: nil)
+            }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            do {
+                try context.pipeline.syncOperations.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
+            } catch {
+                context.close(promise: nil)
+            }
+            return
+        }
+        let (response, keepAlive) = exposition.map { ($0, head.isKeepAlive) } ?? answer(head, outcome ?? .health)
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if let contentType = response.contentType { headers.add(name: "Content-Type", value: contentType) }

@@ -10,7 +10,7 @@ extension StreamHub {
         loop.preconditionInEventLoop()
         guard !shutdown.begun else { return .refuse(.streamUnavailable(retryAfterSeconds: 1)) }
         let request = StreamRequest(method: head.method.rawValue, uri: head.uri, apiKeyHeaders: head.headers["X-API-Key"],
-                                    isUpgrade: head.isWebSocketUpgrade)
+                                    isUpgrade: head.isWebSocketUpgrade, lastEventIDHeaders: head.headers["Last-Event-ID"])
         // Listening, and this loop has heard the epoch begin (at start-up the news may be microseconds behind).
         let listening = sequencer.isListening && registry.position != nil
         return gate.decide(request, isListening: listening, retryAfterSeconds: sequencer.retryAfterSeconds)

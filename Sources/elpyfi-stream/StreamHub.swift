@@ -27,14 +27,14 @@ final class StreamHub: @unchecked Sendable {
     /// Ring bytes written per replay step: a fraction of the queue bound, so a paused replay overshoots
     /// the watermark by little, yet big enough that a flush carries many frames.
     let replayStepBytes: Int
-    var registry: ClientRegistry<WebSocketClientHandler>
+    var registry: ClientRegistry<StreamClientHandler>
     var shutdown = ShutdownState()
     var replayInProgress = false
     /// What the listener thread posted for this loop (`post`), drained all at once.
     private let inbox = LoopInbox<RelayedEvent>()
     private let backlog: DeliveryBacklog
     /// The registry's live clients as of `recipientsGeneration`: rebuilt only when that set changes, not per batch.
-    private var recipients: [WebSocketClientHandler] = []
+    private var recipients: [StreamClientHandler] = []
     private var recipientsGeneration = -1
 
     init(loop: EventLoop, shared: StreamHubs, counters: StreamStats.LoopCounters, config: Config) {
@@ -96,8 +96,9 @@ final class StreamHub: @unchecked Sendable {
             registry.forEachLive { client, _ in recipients.append(client) }
             recipientsGeneration = registry.generation
         }
-        var frames = FrameCache(batch.map(\.message))
-        var overBound: [WebSocketClientHandler] = []
+        guard let epoch = registry.position?.epoch else { return }
+        var frames = FrameCache(batch.map(\.message), epoch: epoch, seqs: batch.map(\.seq))
+        var overBound: [StreamClientHandler] = []
         for client in recipients {
             let filter = client.subscription.filter
             var wrote = false
@@ -114,11 +115,13 @@ final class StreamHub: @unchecked Sendable {
     }
 
     /// Performs the registry's actions: control messages are framed once per framing for all recipients.
-    func perform(_ actions: [ClientRegistry<WebSocketClientHandler>.Action]) {
+    /// Their id is the current position (`stream.resumed`: the new epoch's seq 0).
+    func perform(_ actions: [ClientRegistry<StreamClientHandler>.Action]) {
         for action in actions {
             switch action {
             case .send(let message, let clients):
-                var frames = FrameCache([message])
+                guard let position = registry.position else { continue }
+                var frames = FrameCache([message], epoch: position.epoch, seqs: [position.seq])
                 for client in clients where client.write(frames.frame(0, client.framing)) { client.flush() }
             case .ping(let clients):
                 clients.forEach { $0.sendPing() }

@@ -57,7 +57,7 @@ enum StreamServer {
                         channel.close(promise: nil)
                         return
                     }
-                    try channel.pipeline.syncOperations.addHandler(WebSocketClientHandler(hub: hub, subscription: subscription))
+                    try channel.pipeline.syncOperations.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
                 }
             }
         )

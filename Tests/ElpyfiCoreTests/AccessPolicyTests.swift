@@ -33,7 +33,7 @@ private func get(_ uri: String, key: String? = nil, ifNoneMatch: String? = nil, 
     /// A new keyed endpoint must be added here too (a decision: may it ever be public?), and nothing else may be.
     @Test func theListablePathsAreTheKeyedEndpointsAndTheStreams() {
         let keyed = EndpointTable.all.filter(\.requiresAPIKey).map(\.template)
-        #expect(Set(PublicPaths.listable) == Set(keyed).union(["/ws", "/ws/signals", "/ws/trades"]))
+        #expect(Set(PublicPaths.listable) == Set(keyed).union(["/ws", "/ws/signals", "/ws/trades", "/sse", "/sse/signals", "/sse/trades"]))
     }
 
     @Test func configReadsThePathsAndTheTTL() throws {

@@ -107,7 +107,7 @@ import Testing
         var steps = 0
         while let step = registry.continueReplay(id, maxBytes: 4096, now: at(2)), let sent = step.sentSeqs {
             steps += 1
-            if case .messages(let frames) = step { #expect(frames.reduce(0) { $0 + $1.count } < 4096 + 64) }  // about maxBytes per step
+            if case .messages(let frames) = step { #expect(frames.reduce(0) { $0 + $1.message.count } < 4096 + 64) }  // about maxBytes per step
             seqs += sent
         }
         #expect(seqs == Array(1...3000))

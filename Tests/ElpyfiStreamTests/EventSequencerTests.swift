@@ -65,9 +65,9 @@ import Testing
     @Test func healthSumsEveryLoopsCountersAndCarriesThePosition() {
         let stats = StreamStats(loopCount: 2)
         let sequencer = EventSequencer()
-        stats.loops[0].count(3, .all)
-        stats.loops[1].count(5, .signals)
-        stats.loops[1].count(-1, .signals)
+        stats.loops[0].count(3, .all, .webSocket)
+        stats.loops[1].count(5, .signals, .webSocket)
+        stats.loops[1].count(-1, .signals, .webSocket)
         stats.loops[1].slowConsumersClosed.add(2, ordering: .relaxed)
         stats.droppedPayloads.add(1, ordering: .relaxed)
         #expect(stats.lastEventAt == nil)

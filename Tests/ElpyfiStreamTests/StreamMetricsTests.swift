@@ -4,17 +4,20 @@ import Testing
 @Suite struct StreamMetricsTests {
     private func text(_ metrics: StreamMetrics) -> String { String(decoding: metrics.render(), as: UTF8.self) }
 
-    @Test func clientsAreCountedPerStreamFromEveryLoop() {
+    @Test func clientsAreCountedPerStreamAndTransportFromEveryLoop() {
         let stats = StreamStats(loopCount: 2)
         let metrics = StreamMetrics(stats: stats, sequencer: EventSequencer(), startedAtMilliseconds: 0)
-        stats.loops[0].count(1, .all)
-        stats.loops[1].count(1, .all)
-        stats.loops[1].count(1, .trades)
-        stats.loops[0].count(-1, .all)
+        stats.loops[0].count(1, .all, .webSocket)
+        stats.loops[1].count(1, .all, .webSocket)
+        stats.loops[1].count(1, .trades, .webSocket)
+        stats.loops[0].count(-1, .all, .webSocket)
+        stats.loops[0].count(2, .trades, .serverSentEvents)
         let out = text(metrics)
-        #expect(out.contains("elpyfi_stream_clients{stream=\"all\"} 1\n"))
-        #expect(out.contains("elpyfi_stream_clients{stream=\"signals\"} 0\n"))
-        #expect(out.contains("elpyfi_stream_clients{stream=\"trades\"} 1\n"))
+        #expect(out.contains("elpyfi_stream_clients{stream=\"all\",transport=\"ws\"} 1\n"))
+        #expect(out.contains("elpyfi_stream_clients{stream=\"signals\",transport=\"ws\"} 0\n"))
+        #expect(out.contains("elpyfi_stream_clients{stream=\"trades\",transport=\"ws\"} 1\n"))
+        #expect(out.contains("elpyfi_stream_clients{stream=\"trades\",transport=\"sse\"} 2\n"))
+        #expect(stats.clients(.trades) == 3)
     }
 
     @Test func listeningIsTheSequencersStateAndReconnectsComeFromTheStats() {

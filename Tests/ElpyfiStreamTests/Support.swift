@@ -97,7 +97,7 @@ extension ClientRegistry {
         var out: [String] = []
         while let step = continueReplay(id, maxBytes: maxBytes, now: now) {
             switch step {
-            case .messages(let messages): out += messages.map(text)
+            case .messages(let events): out += events.map { text($0.message) }
             case .caughtUp: out.append("<caught up>")
             case .gap(let frame): out.append(text(frame))
             }
@@ -110,7 +110,7 @@ extension ClientRegistry.ReplayStep {
     /// The seqs of a `.messages` step's events.
     var sentSeqs: [Int]? {
         guard case .messages(let frames) = self else { return nil }
-        return frames.map { Int(text($0).split(separator: ":").last!.dropLast())! }
+        return frames.map { Int(text($0.message).split(separator: ":").last!.dropLast())! }
     }
 }
 

@@ -116,7 +116,7 @@ import Testing
         #expect(String(decoding: down.body, as: UTF8.self) ==
                 #"{"status":"unhealthy","listening":false,"clients":0,"last_event_at":null,"dropped_payloads":0,"slow_consumers_closed":0,"epoch":null,"seq":0}"#)
         sequencer.start(epoch: EpochID(text: "1-00000000000000e1"))
-        stats.loops[0].count(1, .trades)
+        stats.loops[0].count(1, .trades, .webSocket)
         stats.droppedPayloads.add(1, ordering: .relaxed)
         stats.loops[0].slowConsumersClosed.add(5, ordering: .relaxed)
         stats.lastEventUnixMilliseconds.store(at(1).unixMilliseconds, ordering: .relaxed)

@@ -8,8 +8,24 @@ import Testing
         let medium = WebSocketWire.frame(.text, payload: [UInt8](repeating: 0x61, count: 126))
         #expect(Array(medium.prefix(4)) == [0x81, 126, 0, 126])
         #expect(medium.count == 130)
-        let large = Framing.webSocket.frame([UInt8](repeating: 0x61, count: 70_000))
+        let large = Framing.webSocket.frame([UInt8](repeating: 0x61, count: 70_000), id: WireTests.position)
         #expect(Array(large.prefix(10)) == [0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70])
+    }
+
+    private static let position = StreamPosition(epoch: EpochID(text: "1-00000000000000e1"), seq: 7)
+
+    @Test func serverSentEventsCarryTheEpochAndSeqAsIdAndTheJSONOnOneDataLine() {
+        let framed = Framing.serverSentEvents.frame(Array("{\"type\":\n\"x\",\r\n\"seq\":7}".utf8), id: WireTests.position)
+        #expect(String(decoding: framed, as: UTF8.self) == "id: 1-00000000000000e1:7\ndata: {\"type\": \"x\",  \"seq\":7}\n\n")
+    }
+
+    @Test func serverSentEventsStartWithTheResponseHeadAndRetryAndPingWithAComment() {
+        let preamble = String(decoding: Framing.serverSentEvents.preamble, as: UTF8.self)
+        #expect(preamble.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"))
+        #expect(preamble.hasSuffix("\r\n\r\nretry: 2000\n\n"))
+        #expect(Framing.serverSentEvents.ping == Array(": ping\n\n".utf8))
+        #expect(Framing.serverSentEvents.closing(code: 1008, reason: "slow consumer").isEmpty)
+        #expect(Framing.webSocket.preamble.isEmpty)
     }
 
     @Test func closeFramesCarryCodeAndReason() {

@@ -256,11 +256,9 @@ def test_asyncapi_yaml_answers_cors_and_refuses_other_methods(base_url):
 
 
 def test_stream_health_reports_the_position_a_new_stream_starts_after(base_url, ws_url, api_key):
-    """Step (1) of the contract's handshake: /stream/health's epoch and seq are the stream position. Skipped while
-    the sidecar does not report them (issue 15 adds them)."""
+    """Step (1) of the contract's handshake: /stream/health's epoch and seq are the stream position."""
     before = health(base_url).json()
-    if "epoch" not in before:
-        pytest.skip("/stream/health does not report epoch and seq yet")
+    assert before["epoch"] and isinstance(before["seq"], int), before
 
     async def hello():
         async with connect(ws_url, f"/ws?strategy={unique_strategy()}", api_key) as ws:

@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from test_stream_support import raw_handshake, unique_strategy
+from test_stream_support import SseReader, raw_handshake, unique_strategy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OPS = os.environ.get("ELPYFI_TEST_OPS_URL", "http://127.0.0.1:19102")
@@ -153,11 +153,12 @@ def test_histogram_buckets_are_cumulative_and_end_at_the_count(base_url, api_key
 def test_stream_counters_move_by_exactly_what_was_sent(db, ws_url, api_key):
     strategy = unique_strategy("ops")
     events, dropped = stream_value("elpyfi_stream_events_total"), stream_value("elpyfi_stream_dropped_payloads_total")
-    clients = stream_value("elpyfi_stream_clients", stream="signals")
+    clients = stream_value("elpyfi_stream_clients", stream="signals", transport="ws")
     sock, status, _, _ = raw_handshake(ws_url, f"/ws/signals?strategy={strategy}", {"X-API-Key": api_key})
     assert status == 101
     try:
-        _wait(lambda: stream_value("elpyfi_stream_clients", stream="signals") == clients + 1, "client counted")
+        _wait(lambda: stream_value("elpyfi_stream_clients", stream="signals", transport="ws") == clients + 1,
+              "client counted")
         db.notify({"type": "signal.generated", "data": {"strategy": strategy}})
         db.notify("not json at all")
         _wait(lambda: stream_value("elpyfi_stream_events_total") == events + 1
@@ -167,7 +168,20 @@ def test_stream_counters_move_by_exactly_what_was_sent(db, ws_url, api_key):
         assert stream_value("elpyfi_stream_relay_delay_seconds_count") >= 1
     finally:
         sock.close()
-    _wait(lambda: stream_value("elpyfi_stream_clients", stream="signals") == clients, "client departure counted")
+    _wait(lambda: stream_value("elpyfi_stream_clients", stream="signals", transport="ws") == clients,
+          "client departure counted")
+
+
+def test_stream_clients_are_counted_by_transport(base_url, api_key):
+    """`elpyfi_stream_clients{stream,transport}`: an SSE response is counted under `sse` while it lasts (that it is
+    never counted as `ws` is StreamMetricsTests': other tests' WebSockets may still be leaving here)."""
+    sse_clients = stream_value("elpyfi_stream_clients", stream="trades", transport="sse")
+    with SseReader(base_url, f"/sse/trades?strategy={unique_strategy('ops')}", {"X-API-Key": api_key}) as sse:
+        assert sse.next()["json"]["type"] == "connected"
+        _wait(lambda: stream_value("elpyfi_stream_clients", stream="trades", transport="sse") == sse_clients + 1,
+              "SSE client counted")
+    _wait(lambda: stream_value("elpyfi_stream_clients", stream="trades", transport="sse") == sse_clients,
+          "SSE client departure counted")
 
 
 def test_a_slow_consumer_closed_counts_once(base_url, ws_url, api_key, stack):
@@ -369,7 +383,7 @@ def test_every_alert_fires_on_its_condition_and_not_before(tmp_path):
 
 
 MAIN_PANELS = {"Requests per second by endpoint", "Answers per second by status", "Latency p50 / p99 by endpoint",
-               "Workers up and reaching the database", "Stream clients by stream", "LISTEN live",
+               "Workers up and reaching the database", "Stream clients by stream and transport", "LISTEN live",
                "Seconds since the engine's last event", "Events, dropped payloads, slow consumers",
                "Relay delay p50 / p99", "nginx connections", "Targets up"}
 

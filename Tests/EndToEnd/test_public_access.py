@@ -28,9 +28,9 @@ import requests
 
 from stack import request_ids, saved
 from test_deploy import REPO, _extra_nginx, _free_port, assert_json_error
-from test_stream_support import raw_handshake, wait_for
+from test_stream_support import SseReader, raw_handshake, wait_for
 
-PUBLIC = "/positions,/strategies,/metrics/*,/ws/trades"
+PUBLIC = "/positions,/strategies,/metrics/*,/ws/trades,/sse/trades"
 PROXY_ADDRESS = "127.0.0.77"
 RATE, BURST, WS_PER_ADDRESS = "2r/s", 10, 3
 
@@ -357,17 +357,22 @@ def _upgrade(base: str, path: str, source: str, headers: dict[str, str] | None =
     return sock, status, rest
 
 
+def _fill_the_anonymous_cap(public, source: str, count: int, opened: list) -> None:
+    """`count` anonymous WebSockets on /ws/trades from `source` (kept in `opened`), then one more is 429."""
+    for _ in range(count):
+        sock, status, _ = _upgrade(public.ws, "/ws/trades", source)
+        opened.append(sock)
+        assert status == 101
+    sock, status, body = _upgrade(public.ws, "/ws/trades", source)
+    sock.close()
+    assert status == 429 and b'"rate_limited"' in body, (status, body)
+
+
 def test_anonymous_websockets_on_a_listed_stream_are_capped_per_address(public, api_key):
     source = "127.0.0.31"
     opened = []
     try:
-        for _ in range(WS_PER_ADDRESS):
-            sock, status, _ = _upgrade(public.ws, "/ws/trades", source)
-            opened.append(sock)
-            assert status == 101
-        sock, status, body = _upgrade(public.ws, "/ws/trades", source)
-        sock.close()
-        assert status == 429 and b'"rate_limited"' in body, (status, body)
+        _fill_the_anonymous_cap(public, source, WS_PER_ADDRESS, opened)
         # Keyed streams from the same address are not counted against the anonymous cap.
         for headers, path in (({"X-API-Key": api_key}, "/ws/trades"), ({}, f"/ws?api_key={api_key}")):
             sock, status, body = _upgrade(public.ws, path, source, headers)
@@ -383,6 +388,34 @@ def test_anonymous_websockets_on_a_listed_stream_are_capped_per_address(public, 
     finally:
         for sock in opened:
             sock.close()
+
+
+def test_anonymous_sse_on_a_listed_stream_is_served_and_counted_in_the_same_cap(public, api_key):
+    """An anonymous SSE response on /sse/trades is the stream, and it takes a place in the per-address stream cap
+    that anonymous WebSockets share (docs/CONTRACT.md "Server-Sent Events")."""
+    source = "127.0.0.33"
+    opened, responses = [], []
+    try:
+        sse = SseReader(public.url, "/sse/trades", source=source)
+        responses.append(sse)
+        assert sse.status == 200, sse.body
+        assert sse.next()["json"]["type"] == "connected"
+        _fill_the_anonymous_cap(public, source, WS_PER_ADDRESS - 1, opened)
+        over = SseReader(public.url, "/sse/trades", source=source)
+        responses.append(over)
+        assert over.status == 429 and json.loads(over.body)["error"]["code"] == "rate_limited"
+        # A private SSE stream still needs a key; a keyed one is not charged.
+        private = SseReader(public.url, "/sse/signals", source="127.0.0.34")
+        responses.append(private)
+        assert private.status == 401 and json.loads(private.body)["error"]["code"] == "missing_api_key"
+        keyed = SseReader(public.url, "/sse/trades", {"X-API-Key": api_key}, source=source)
+        responses.append(keyed)
+        assert keyed.status == 200
+    finally:
+        for sock in opened:
+            sock.close()
+        for response in responses:
+            response.close()
 
 
 # -- behind a trusted proxy ------------------------------------------------------------------------------------------
@@ -454,7 +487,8 @@ def test_a_malformed_setting_stops_render_nginx_naming_the_variable(tmp_path, na
 
 def test_render_nginx_accepts_every_listable_path_and_proxy_form(tmp_path):
     env = {**os.environ, "ELPYFI_PUBLIC_PATHS": "/positions, /signals/recent,/signals/proposed,/metrics/*,"
-                                                 "/pdt/status,/strategies,/ws,/ws/signals,/ws/trades",
+                                                 "/pdt/status,/strategies,/ws,/ws/signals,/ws/trades,"
+                                                 "/sse,/sse/signals,/sse/trades",
            "ELPYFI_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.0/8,2001:db8::/32,::1", "ELPYFI_HSTS_MAX_AGE": "0"}
     proc = subprocess.run([str(REPO / "deploy" / "render-nginx"), str(tmp_path / "conf")], env=env,
                           capture_output=True, text=True, timeout=30)

@@ -3,8 +3,8 @@ without a hole"): the same streams as the WebSocket paths, framed `retry: 2000` 
 line, resumed by `Last-Event-ID` or `?since=&epoch=`, refused with the usual JSON before any event. Every message read
 is checked against asyncapi.yaml (SseReader calls check_frame with its id).
 
-Ready before the sidecar speaks SSE (it lands after issue 15's hub rework): skipped until then. nginx's part (no
-buffering, routing, the cap, HTTP/2) is proved now by test_sse_nginx.py against stand-in sidecars."""
+nginx's part alone (no buffering, routing, the cap, HTTP/2) is also proved by test_sse_nginx.py against stand-in
+sidecars."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import requests
 from test_stream_support import (SseReader, connect, event, health, recv_connected, recv_json, unique_strategy,
                                  wait_for)
 
-pytestmark = pytest.mark.skip(reason="sidecar SSE transport lands after issue 15")
 
 
 def _open(base_url: str, path: str, api_key: str | None, **headers) -> SseReader:

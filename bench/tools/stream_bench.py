@@ -2,7 +2,8 @@
 """stream_bench.py: one fan-out scenario against one target, printed as one JSON line.
 
 A sender process publishes events at a fixed rate, each carrying its send time (`data.sent`, epoch seconds);
-client processes (picows, an asyncio WebSocket client written in Cython) hold the WebSocket connections and
+client processes (picows, an asyncio WebSocket client written in Cython; asyncio streams for an http:// --url to
+/sse*, Server-Sent Events) hold the connections and
 record, per event, receive time - send time. The generator reports its own CPU so a reader can see it was
 not the bottleneck. The target's RSS is sampled idle, with the clients connected, and at its peak under load.
 
@@ -120,60 +121,89 @@ def client_main(conn, args, first_index: int, count: int, progress, vanish: bool
     last_index = [-1] * count
     ours = args.publish_url is None
 
+    def mark_ready(slot: int):
+        if not ready[slot]:
+            ready[slot] = True
+            state["ready"] += 1
+
+    def on_message(slot: int, data: bytes):
+        """One message's JSON (a WebSocket text frame or an SSE `data:` line): latency, order, seq."""
+        now = time.time()
+        at = data.find(MARK)
+        if at < 0 or run not in data:
+            if ours and b'"connected"' in data:
+                next_seq[slot] = json.loads(data)["seq"] + 1
+                mark_ready(slot)
+            return
+        end = at + len(MARK)
+        stop = end
+        while data[stop] not in b",}":
+            stop += 1
+        latencies.append(now - float(data[end:stop]))
+        at = data.find(INDEX)
+        if at >= 0:
+            end = at + len(INDEX)
+            stop = end
+            while data[stop] not in b",}":
+                stop += 1
+            index = int(data[end:stop])
+            if index <= last_index[slot]:
+                state["disorder"] += 1
+            last_index[slot] = index
+        received[slot] += 1
+        if ours and next_seq[slot] is not None:
+            at = data.rfind(b'"seq":')
+            end = at + 6
+            while 48 <= data[end] <= 57:
+                end += 1
+            seq = int(data[at + 6:end])
+            if seq != next_seq[slot]:
+                state["seq_gaps"] += 1
+            next_seq[slot] = seq + 1
+        progress.value += 1
+
     class Listener(picows.WSListener):
         def __init__(self, slot: int):
             self.slot = slot
 
         def on_ws_connected(self, transport):
             if not ours:
-                self._ready()
-
-        def _ready(self):
-            if not ready[self.slot]:
-                ready[self.slot] = True
-                state["ready"] += 1
+                mark_ready(self.slot)
 
         def on_ws_frame(self, transport, frame):
             if frame.msg_type != picows.WSMsgType.TEXT:
                 if frame.msg_type == picows.WSMsgType.CLOSE:
                     transport.disconnect()
                 return
-            now = time.time()
-            data = frame.get_payload_as_bytes()
-            at = data.find(MARK)
-            if at < 0 or run not in data:
-                if ours and b'"connected"' in data:
-                    next_seq[self.slot] = json.loads(data)["seq"] + 1
-                    self._ready()
-                return
-            end = at + len(MARK)
-            stop = end
-            while data[stop] not in b",}":
-                stop += 1
-            latencies.append(now - float(data[end:stop]))
-            at = data.find(INDEX)
-            if at >= 0:
-                end = at + len(INDEX)
-                stop = end
-                while data[stop] not in b",}":
-                    stop += 1
-                index = int(data[end:stop])
-                if index <= last_index[self.slot]:
-                    state["disorder"] += 1
-                last_index[self.slot] = index
-            received[self.slot] += 1
-            if ours and next_seq[self.slot] is not None:
-                at = data.rfind(b'"seq":')
-                end = at + 6
-                while 48 <= data[end] <= 57:
-                    end += 1
-                seq = int(data[at + 6:end])
-                if seq != next_seq[self.slot]:
-                    state["seq_gaps"] += 1
-                next_seq[self.slot] = seq + 1
-            progress.value += 1
+            on_message(self.slot, frame.get_payload_as_bytes())
 
         def on_ws_disconnected(self, transport):
+            state["closed"] += 1
+
+    class SseClient(asyncio.Protocol):
+        """One Server-Sent Events response (an http:// --url to /sse*): each `data:` line is one message."""
+
+        def __init__(self, slot: int, path: str, host: str):
+            self.slot, self.request, self.buffer = slot, (
+                f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+                f"X-API-Key: {args.key}\r\n\r\n").encode(), b""
+
+        def connection_made(self, transport):
+            transport.write(self.request)
+
+        def data_received(self, data):
+            if self.request is not None:  # the first bytes: the status line (a refusal is a failed connect)
+                self.request = None
+                if not data.startswith(b"HTTP/1.1 200"):
+                    state["errors"] += 1
+                    state["first_error"] = state["first_error"] or data.split(b"\r\n")[0].decode("latin-1")
+            self.buffer += data
+            *lines, self.buffer = self.buffer.split(b"\n")
+            for line in lines:
+                if line.startswith(b"data: "):
+                    on_message(self.slot, line[6:])
+
+        def connection_lost(self, exc):
             state["closed"] += 1
 
     async def connect_one(slot: int, sem: asyncio.Semaphore):
@@ -182,6 +212,12 @@ def client_main(conn, args, first_index: int, count: int, progress, vanish: bool
         url = args.url[index % len(args.url)]
         async with sem:
             try:
+                if url.startswith("http"):
+                    from urllib.parse import urlsplit
+                    u = urlsplit(url)
+                    await asyncio.get_running_loop().create_connection(
+                        lambda: SseClient(slot, u.path, u.netloc), u.hostname, u.port, local_addr=(src, 0))
+                    return
                 await picows.ws_connect(
                     lambda: Listener(slot), url, extra_headers={"X-API-Key": args.key},
                     ssl_context=tls if url.startswith("wss:") else None,

@@ -66,7 +66,7 @@ async function useKey(key) {
   $('dashboard').hidden = false;
   $('change-key').hidden = false;
   $('change-key').textContent = 'Change key';
-  refresh(...Object.keys(LOADERS));
+  // The stream reads its position first and then asks for the snapshots (onResync): no refresh here.
   state.stream = new Stream(key, { onEvent, onResync, onStatus, onRefused });
   state.stream.start();
 }
@@ -114,8 +114,8 @@ async function openPublicView() {
   const open = Object.keys(NEEDS).filter((name) => NEEDS[name].every((p) => state.publicPaths.has(p)));
   state.openPanels = new Set(open);
   for (const name of Object.keys(NEEDS)) if (!open.includes(name)) lockPanel(name);
-  refresh(...open);
   const stream = STREAMS.find((p) => state.publicPaths.has(p));
+  if (!stream) refresh(...open); // with a stream, its start asks for the snapshots once it has the position
   if (stream) {
     state.stream = new Stream(null, { onEvent, onResync: () => refresh(...open), onStatus, onRefused: () => {} }, stream);
     state.stream.start();

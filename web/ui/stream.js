@@ -1,6 +1,9 @@
-// stream.js: the live event feed from /ws. Keeps the last epoch and seq so a reconnect resumes with
-// ?since=SEQ&epoch=E (the sidecar replays what was missed); asks the page to refetch its snapshots when that is
-// not possible (stream.gap), when the sidecar's LISTEN was re-established (stream.resumed), and on a fresh connect.
+// stream.js: the live event feed from /ws. A fresh start follows the contract's "snapshot and stream without a
+// hole": the position from /stream/health, then the page's snapshots (onResync), then the socket from that position,
+// so every change committed after the position arrives (the page applies events idempotently). Keeps the last epoch
+// and seq so a reconnect resumes with ?since=SEQ&epoch=E (the sidecar replays what was missed); asks the page to
+// refetch its snapshots when that is not possible (stream.gap), when the sidecar's LISTEN was re-established
+// (stream.resumed), and on a fresh connect whose position could not be read first.
 // Reconnects with exponential backoff and jitter (0.5 s doubling to 15 s), reset once a connection is confirmed.
 import { parseExact } from './json.js';
 
@@ -22,9 +25,26 @@ export class Stream {
     this.stopped = false;
   }
 
-  /** Opens the socket (resuming when an epoch and seq are known). */
-  start() {
+  /** Reads the position, has the page load its snapshots, then opens the socket from there (a reconnect resumes). */
+  async start() {
     this.stopped = false;
+    if (this.epoch === null) {
+      try {
+        const health = await (await fetch('/stream/health', { cache: 'no-store', credentials: 'omit' })).json();
+        if (typeof health.epoch === 'string' && Number.isInteger(health.seq)) {
+          [this.epoch, this.seq] = [health.epoch, health.seq];
+          this.on.onResync('position');
+        }
+      } catch {
+        // No position (sidecar unreachable): connect plainly; `connected` then triggers the snapshots.
+      }
+      if (this.stopped) return;
+    }
+    this.open();
+  }
+
+  /** Opens the socket (resuming when an epoch and seq are known). */
+  open() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const params = new URLSearchParams(this.key ? { api_key: this.key } : {});
     const resuming = this.epoch !== null && this.seq !== null;
@@ -77,7 +97,7 @@ export class Stream {
       this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
       const why = ev.code === 1008 ? ` (${ev.reason || 'closed by server'})` : '';
       this.on.onStatus(`disconnected${why}; retrying in ${(wait / 1000).toFixed(1)} s`, 'bad');
-      this.timer = setTimeout(() => this.start(), wait);
+      this.timer = setTimeout(() => this.open(), wait);
     };
   }
 

@@ -7,9 +7,10 @@
 /// holds endpoint *templates* (what a router matched), never raw request paths, so nothing a client sends can
 /// make its path "listed".
 public struct PublicPaths: Sendable, Equatable {
-    /// The templates that may be listed: every keyed REST endpoint and the three streams.
+    /// The templates that may be listed: every keyed REST endpoint and the three streams on both transports.
     public static let listable: [String] =
-        EndpointTable.all.filter(\.requiresAPIKey).map(\.template) + ["/ws", "/ws/signals", "/ws/trades"]
+        EndpointTable.all.filter(\.requiresAPIKey).map(\.template)
+        + ["/ws", "/ws/signals", "/ws/trades", "/sse", "/sse/signals", "/sse/trades"]
 
     /// The listed templates.
     public let templates: Set<String>

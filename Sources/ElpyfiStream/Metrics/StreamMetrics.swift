@@ -40,9 +40,12 @@ public final class StreamMetrics: Sendable {
     /// The exposition. Reads atomics only: never waits on the database or an event loop.
     public func render() -> [UInt8] {
         var text = Exposition(capacity: 4096)
-        text.family("elpyfi_stream_clients", type: .gauge, help: "Connected WebSocket clients, by stream.")
+        text.family("elpyfi_stream_clients", type: .gauge, help: "Connected stream clients, by stream and transport (ws, sse).")
         for kind in StreamKind.allCases {
-            text.sample("elpyfi_stream_clients", [("stream", kind.rawValue)], Double(stats.clients(kind)))
+            for framing in Framing.allCases {
+                text.sample("elpyfi_stream_clients", [("stream", kind.rawValue), ("transport", framing.metricLabel)],
+                            Double(stats.clients(kind, framing)))
+            }
         }
         text.family("elpyfi_stream_listening", type: .gauge, help: "1 while the LISTEN connection is live.")
         text.sample("elpyfi_stream_listening", [], sequencer.isListening ? 1 : 0)

@@ -9,8 +9,8 @@
 extension ClientRegistry {
     /// One step of a client's replay.
     public enum ReplayStep: Equatable {
-        /// Write these ring messages (oldest first), then ask again once the socket has room.
-        case messages([[UInt8]])
+        /// Write these ring events' messages (oldest first), then ask again once the socket has room.
+        case messages([RelayedEvent])
         /// The cursor reached the head: the client is live from now on (nothing to write).
         case caughtUp
         /// The ring evicted the event under the cursor before it was sent: write this `stream.gap`
@@ -35,13 +35,13 @@ extension ClientRegistry {
             generation += 1
             return .gap(ControlMessages.gap(epoch: position.epoch, seq: seq, at: now))
         }
-        var messages: [[UInt8]] = []
+        var messages: [RelayedEvent] = []
         var bytes = 0
         var last = cursor
         for entry in missed {
             last = entry.seq
             guard client.filter.matches(entry.route) else { continue }
-            messages.append(entry.message)
+            messages.append(entry)
             bytes += entry.message.count
             if bytes >= maxBytes { break }
         }

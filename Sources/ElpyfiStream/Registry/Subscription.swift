@@ -5,7 +5,7 @@ public struct ClientID: Hashable, Sendable {
     init(raw: UInt64) { self.raw = raw }
 }
 
-/// What a client asked for at upgrade: its stream filter and an optional resume point.
+/// What a client asked for at upgrade (or SSE request): its stream filter, an optional resume point, its transport.
 public struct Subscription: Sendable, Equatable {
     /// `?since=SEQ&epoch=E`.
     public struct ResumePoint: Sendable, Equatable {
@@ -24,10 +24,13 @@ public struct Subscription: Sendable, Equatable {
     public var filter: StreamFilter
     /// Where to resume from, if the client asked.
     public var resume: ResumePoint?
+    /// The transport: the path (`/ws*` or `/sse*`) chose it; nothing but framing depends on it.
+    public var framing: Framing
 
     /// A subscription.
-    public init(filter: StreamFilter, resume: ResumePoint? = nil) {
+    public init(filter: StreamFilter, resume: ResumePoint? = nil, framing: Framing = .webSocket) {
         self.filter = filter
         self.resume = resume
+        self.framing = framing
     }
 }

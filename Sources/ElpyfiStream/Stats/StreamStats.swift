@@ -9,32 +9,33 @@ import Synchronization
 public final class StreamStats: Sendable {
     /// What one event loop counts.
     public final class LoopCounters: Sendable {
-        /// Clients admitted on this loop and not yet gone, per `StreamKind`: counted where the loop admits a
-        /// client and where it sees it go (`count`), nowhere else.
-        private let all = Atomic<Int>(0), signals = Atomic<Int>(0), trades = Atomic<Int>(0)
+        /// Clients admitted on this loop and not yet gone, per `StreamKind` and `Framing` (`slot`): counted where
+        /// the loop admits a client and where it sees it go (`count`), nowhere else.
+        private let counts = (0..<StreamKind.allCases.count * Framing.allCases.count).map { _ in Counter() }
         /// Clients this loop closed with 1008 `slow consumer`.
         public let slowConsumersClosed = Atomic<Int>(0)
 
         /// Zeroed counters.
         public init() {}
 
-        /// A client of `kind` was admitted (+1) or is gone (-1).
-        public func count(_ delta: Int, _ kind: StreamKind) {
-            switch kind {
-            case .all: all.add(delta, ordering: .relaxed)
-            case .signals: signals.add(delta, ordering: .relaxed)
-            case .trades: trades.add(delta, ordering: .relaxed)
-            }
+        /// A client of `kind` over `framing` was admitted (+1) or is gone (-1).
+        public func count(_ delta: Int, _ kind: StreamKind, _ framing: Framing) {
+            counts[LoopCounters.slot(kind, framing)].value.add(delta, ordering: .relaxed)
         }
 
-        /// Clients of `kind` on this loop now.
-        public func clients(_ kind: StreamKind) -> Int {
-            switch kind {
-            case .all: all.load(ordering: .relaxed)
-            case .signals: signals.load(ordering: .relaxed)
-            case .trades: trades.load(ordering: .relaxed)
-            }
+        /// Clients of `kind` over `framing` on this loop now.
+        public func clients(_ kind: StreamKind, _ framing: Framing) -> Int {
+            counts[LoopCounters.slot(kind, framing)].value.load(ordering: .relaxed)
         }
+
+        private static func slot(_ kind: StreamKind, _ framing: Framing) -> Int {
+            framing.rawValue * StreamKind.allCases.count + StreamKind.allCases.firstIndex(of: kind)!
+        }
+    }
+
+    /// One atomic count (`Atomic` cannot sit in an array itself).
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// One entry per event loop, in loop order.
@@ -53,8 +54,10 @@ public final class StreamStats: Sendable {
         loops = (0..<max(1, loopCount)).map { _ in LoopCounters() }
     }
 
-    /// Clients of `kind` on every loop right now.
-    public func clients(_ kind: StreamKind) -> Int { loops.reduce(0) { $0 + $1.clients(kind) } }
+    /// Clients of `kind` over `framing` on every loop right now.
+    public func clients(_ kind: StreamKind, _ framing: Framing) -> Int { loops.reduce(0) { $0 + $1.clients(kind, framing) } }
+    /// Clients of `kind` on every loop right now, both transports.
+    public func clients(_ kind: StreamKind) -> Int { Framing.allCases.reduce(0) { $0 + clients(kind, $1) } }
     /// Clients on every loop right now.
     public var clients: Int { StreamKind.allCases.reduce(0) { $0 + clients($1) } }
 

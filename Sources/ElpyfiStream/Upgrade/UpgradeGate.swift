@@ -10,13 +10,16 @@ public struct StreamRequest: Sendable {
     public var apiKeyHeaders: [String]
     /// True when the request asks for a WebSocket upgrade.
     public var isUpgrade: Bool
+    /// Every `Last-Event-ID` header value (an SSE resume point, `<epoch>:<seq>`).
+    public var lastEventIDHeaders: [String]
 
     /// A request as the gate sees it.
-    public init(method: String, uri: String, apiKeyHeaders: [String] = [], isUpgrade: Bool) {
+    public init(method: String, uri: String, apiKeyHeaders: [String] = [], isUpgrade: Bool, lastEventIDHeaders: [String] = []) {
         self.method = method
         self.uri = uri
         self.apiKeyHeaders = apiKeyHeaders
         self.isUpgrade = isUpgrade
+        self.lastEventIDHeaders = lastEventIDHeaders
     }
 }
 
@@ -24,7 +27,7 @@ public struct StreamRequest: Sendable {
 public enum StreamOutcome: Equatable, Sendable {
     /// `GET`/`HEAD /stream/health`.
     case health
-    /// Upgrade and register with this subscription.
+    /// Upgrade (WebSocket) or start the response (SSE, `subscription.framing`) and register with this subscription.
     case upgrade(Subscription)
     /// Answer this HTTP error; never upgrade.
     case refuse(StreamRefusal)
@@ -45,21 +48,48 @@ public struct UpgradeGate: Sendable {
         if path == "/stream/health" {
             return request.method == "GET" || request.method == "HEAD" ? .health : .refuse(.api(.methodNotAllowed))
         }
-        guard let kind = StreamKind(path: String(path)) else { return .refuse(.api(.notFound)) }
+        guard let (kind, framing) = UpgradeGate.stream(at: String(path)) else { return .refuse(.api(.notFound)) }
         guard request.method == "GET" || request.method == "HEAD" else { return .refuse(.api(.methodNotAllowed)) }
         let parameters = QueryParameters(target.query)
         // A stream's template is its path (`/ws/trades`), already matched exactly by `StreamKind`.
         let access = policy.decide(template: String(path), key: UpgradeGate.presentedKey(request.apiKeyHeaders, parameters))
         if let refusal = access.refusal { return .refuse(.api(refusal)) }
-        let subscription: Subscription
+        var subscription: Subscription
         do {
             subscription = try UpgradeGate.subscription(kind: kind, parameters)
+            // SSE: `Last-Event-ID` (what an EventSource sends by itself when it reconnects) wins over the query.
+            if framing == .serverSentEvents, let resume = try UpgradeGate.lastEventID(request.lastEventIDHeaders) {
+                subscription.resume = resume
+            }
         } catch {
             return .refuse(.api(error))
         }
+        subscription.framing = framing
         guard isListening else { return .refuse(.streamUnavailable(retryAfterSeconds: retryAfterSeconds)) }
-        guard request.isUpgrade, request.method == "GET" else { return .refuse(.upgradeRequired) }
+        guard request.method == "GET" else { return .refuse(framing == .webSocket ? .upgradeRequired : .api(.methodNotAllowed)) }
+        // A WebSocket path needs the upgrade; an SSE path is a plain GET.
+        guard request.isUpgrade == (framing == .webSocket) else { return .refuse(.upgradeRequired) }
         return .upgrade(subscription)
+    }
+
+    /// The stream and transport at `path`: `/ws*` (WebSocket) or the same stream under `/sse*` (Server-Sent Events).
+    static func stream(at path: String) -> (StreamKind, Framing)? {
+        if let kind = StreamKind(path: path) { return (kind, .webSocket) }
+        guard path.hasPrefix("/sse"), let kind = StreamKind(path: "/ws" + path.dropFirst(4)) else { return nil }
+        return (kind, .serverSentEvents)
+    }
+
+    /// `Last-Event-ID: <epoch>:<seq>`: nil when absent or blank (an EventSource that has seen no id sends none);
+    /// 400 naming it when repeated or not an epoch, a colon and plain digits. The epoch is then compared with the
+    /// current one like `?epoch=` (an unknown one is a gap).
+    static func lastEventID(_ headers: [String]) throws(APIError) -> Subscription.ResumePoint? {
+        let values = headers.filter { !$0.trimmingASCIIWhitespace().isEmpty }
+        guard let value = values.first else { return nil }
+        let parts = value.trimmingASCIIWhitespace().split(separator: ":", omittingEmptySubsequences: false)
+        guard values.count == 1, parts.count == 2, !parts[0].isEmpty, let seq = resumeSeq(String(parts[1])) else {
+            throw APIError.invalidParameter(name: "Last-Event-ID", reason: "must be <epoch>:<seq> (an id this stream sent)")
+        }
+        return Subscription.ResumePoint(since: seq, epoch: String(parts[0]))
     }
 
     /// `X-API-Key` when it has a value, else the `api_key` query parameter (browsers cannot set headers on a WebSocket).

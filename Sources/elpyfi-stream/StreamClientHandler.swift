@@ -2,7 +2,9 @@ import ElpyfiStream
 import NIOCore
 import NIOWebSocket
 
-/// One WebSocket client: answers pings, reports liveness and back-pressure to the hub, writes frames.
+/// One stream client, WebSocket or SSE (`framing`): answers pings, reports liveness and back-pressure to the hub,
+/// writes frames. The transports differ only in `Framing`'s bytes and in what a client may send (an SSE client sends
+/// nothing after its request: its reads are ignored, and its keep-alive comment stands in for an answered ping).
 ///
 /// Frames arrive already framed (the same `ByteBuffer` for every client of the loop), so they go straight to
 /// the channel's core (`ChannelCore.write0`/`flush0`, what NIO's head handler calls): past the encoder and the
@@ -11,7 +13,7 @@ import NIOWebSocket
 /// this writes exactly what the encoder's context would; `core` exists only while the encoder does. The send queue is NIO's, bounded by the
 /// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves it over the
 /// bound is reported to the hub, while replay writes are paced by writability instead.
-final class WebSocketClientHandler: ChannelInboundHandler {
+final class StreamClientHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
@@ -20,7 +22,7 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     /// What the client subscribed to (its filter; the hub's per-stream count reads its kind).
     let subscription: Subscription
     /// How this client's messages go on the wire.
-    let framing = Framing.webSocket
+    let framing: Framing
     private let hub: StreamHub
     private var channel: Channel?
     /// The socket's write queue, set once the encoder is in place (writing here bypasses frame encoding).
@@ -28,11 +30,12 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     private var closing = false
 
     private static let pong = ByteBuffer(bytes: WebSocketWire.frame(.text, payload: Array("pong".utf8)))
-    private static let ping = ByteBuffer(bytes: WebSocketWire.frame(.ping, payload: []))
+    private static let pings = Framing.allCases.map { ByteBuffer(bytes: $0.ping) }
 
     init(hub: StreamHub, subscription: Subscription) {
         self.hub = hub
         self.subscription = subscription
+        framing = subscription.framing
     }
 
     /// Completes when the connection is closed.
@@ -42,9 +45,11 @@ final class WebSocketClientHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
-        if (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
+        // SSE writes raw bytes from its first (the response head, `Framing.preamble`): no encoder to wait for.
+        if framing == .serverSentEvents || (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
             core = context.channel._channelCore
         }
+        if !framing.preamble.isEmpty { writePaced(ByteBuffer(bytes: framing.preamble)) }
         guard core != nil, hub.admit(self) else {
             close(code: CloseCode.tryAgainLater, reason: "try again later", grace: .seconds(1))
             return
@@ -63,12 +68,13 @@ final class WebSocketClientHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard framing == .webSocket else { return }  // SSE: the request is read; nothing after it matters
         let frame = unwrapInboundIn(data)
         hub.heard(self)
         guard !closing || frame.opcode == .connectionClose else { return }
         switch frame.opcode {
         case .text where frame.fin:
-            if frame.unmaskedData.readableBytesView.elementsEqual("ping".utf8) { reply(WebSocketClientHandler.pong) }
+            if frame.unmaskedData.readableBytesView.elementsEqual("ping".utf8) { reply(StreamClientHandler.pong) }
         case .ping:
             reply(ByteBuffer(bytes: WebSocketWire.frame(.pong, payload: Array(frame.unmaskedData.readableBytesView.prefix(125)))))
         case .connectionClose:
@@ -124,9 +130,12 @@ final class WebSocketClientHandler: ChannelInboundHandler {
         core?.flush0()
     }
 
-    /// A protocol ping (the registry decided this client is idle).
+    /// A protocol ping or an SSE keep-alive comment (the registry decided this client is idle). Nothing answers
+    /// a comment, so an SSE client counts as heard once it is written: one that cannot be written is left to the
+    /// queue bound and TCP, never to the ping timeout.
     func sendPing() {
-        reply(WebSocketClientHandler.ping)
+        reply(StreamClientHandler.pings[framing.rawValue])
+        if framing == .serverSentEvents { hub.heard(self) }
     }
 
     private func reply(_ buffer: ByteBuffer) {
@@ -134,7 +143,8 @@ final class WebSocketClientHandler: ChannelInboundHandler {
         flush()
     }
 
-    /// Sends a close frame behind what is queued, then closes once it is written or after `grace`.
+    /// Sends a close frame (SSE: nothing, the response just ends) behind what is queued, then closes once it is
+    /// written or after `grace`.
     func close(code: UInt16, reason: String, grace: TimeAmount) {
         guard !closing, let channel else { return }
         closing = true
@@ -144,7 +154,7 @@ final class WebSocketClientHandler: ChannelInboundHandler {
             return
         }
         let written = channel.eventLoop.makePromise(of: Void.self)
-        core.write0(NIOAny(ByteBuffer(bytes: WebSocketWire.close(code: code, reason: reason))), promise: written)
+        core.write0(NIOAny(ByteBuffer(bytes: framing.closing(code: code, reason: reason))), promise: written)
         core.flush0()
         written.futureResult.whenComplete { _ in
             cut.cancel()
