@@ -124,11 +124,15 @@ public final class FastCGIRequest: @unchecked Sendable {
     @discardableResult
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
         guard holding, let out = request.pointee.out else { return false }
-        for part in [head, body] where !part.isEmpty {
-            let written = part.withUnsafeBytes { FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), out) }
-            if written < 0 { return false }
-        }
-        return true
+        return Self.put(head, out) && Self.put(body, out)
+    }
+
+    /// One `FCGX_PutStr` of `bytes` (none when empty); false when the write failed.
+    private static func put(_ bytes: [UInt8], _ out: UnsafeMutablePointer<FCGX_Stream>) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        return bytes.withUnsafeBytes {
+            FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), out)
+        } >= 0
     }
 
     /// Ends the current request (`FCGX_Finish_r`: end of stdout, `FCGI_END_REQUEST`). When nginx keeps the

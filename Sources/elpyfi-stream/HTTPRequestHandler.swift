@@ -61,9 +61,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
                 pipeline.removeHandler(pipelining, promise: nil)
             }
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            pipeline.removeHandler(context: context, promise: nil)
             do {
-                try context.pipeline.syncOperations.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
+                try pipeline.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
             } catch {
                 context.close(promise: nil)
             }
