@@ -10,7 +10,10 @@ with `Z` (PostgreSQL's text with `T`), dates `YYYY-MM-DD`, stored jsonb as is, N
 
 Only the endpoints bench/peer measures (and /health for its start-up wait): /positions, /signals/recent,
 /pdt/status. Settings from the environment, the same names as the worker's: ELPYFI_DATABASE_URL,
-ELPYFI_API_KEYS, ELPYFI_API_KEY_HASHES, ELPYFI_TIMEZONE (UTC); PEER_POOL_SIZE (8 connections per worker process).
+ELPYFI_API_KEYS, ELPYFI_API_KEY_HASHES, ELPYFI_TIMEZONE (UTC); PEER_POOL_SIZE (8 connections per worker process);
+PEER_POOL_RESET (0: a released connection goes back as it is, as the worker's do; 1: asyncpg's default, one more
+round trip per request, `RESET ALL; CLOSE ALL; UNLISTEN *; pg_advisory_unlock_all()`, which this app needs not:
+it changes no session state).
 """
 import hashlib
 import hmac
@@ -159,11 +162,16 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=str, decoder=orjson.Fragment, format="text")
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """No reset on release (asyncpg still rolls back a transaction left open): nothing here changes the session."""
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     size = int(os.environ.get("PEER_POOL_SIZE", "8"))
+    reset = None if os.environ.get("PEER_POOL_RESET", "0") == "1" else keep_session
     app.state.pool = await asyncpg.create_pool(
-        os.environ["ELPYFI_DATABASE_URL"], min_size=size, max_size=size, init=init_connection,
+        os.environ["ELPYFI_DATABASE_URL"], min_size=size, max_size=size, init=init_connection, reset=reset,
         server_settings={
             "TimeZone": os.environ.get("ELPYFI_TIMEZONE", "UTC"), "DateStyle": "ISO",
             "default_transaction_read_only": "on", "statement_timeout": "5000", "extra_float_digits": "1",
