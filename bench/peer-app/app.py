@@ -1,22 +1,23 @@
 """The FastAPI peer of the REST contract (issue 19's yardstick), for bench/peer only: never deployed.
 
 The seed's design, written to be fair rather than slow: uvicorn (uvloop + httptools, 2 workers) directly, no
-nginx; an asyncpg pool per worker; the worker's own SQL (Sources/ElpyfiCore/Endpoints/EndpointTable.swift, copied
-as is, prepared once per connection by asyncpg's statement cache); the same key check, errors, ETag and
+nginx; an asyncpg pool per worker; the worker's own SQL and field names (read from its endpoint table, PEER_ROUTES;
+prepared once per connection by asyncpg's statement cache); the same key check, errors, ETag and
 Cache-Control. Bodies are serialised by orjson into the response bytes directly (no pydantic model, no
 jsonable_encoder pass). Values keep the contract's formats the cheap way, by asking PostgreSQL for text where the
 contract wants its text: numeric digits exactly as stored (an orjson.Fragment of the text), timestamps as RFC 3339
 with `Z` (PostgreSQL's text with `T`), dates `YYYY-MM-DD`, stored jsonb as is, NULL metadata as `{}`.
 
 Only the endpoints bench/peer measures (and /health for its start-up wait): /positions, /signals/recent,
-/pdt/status. Settings from the environment, the same names as the worker's: ELPYFI_DATABASE_URL,
-ELPYFI_API_KEYS, ELPYFI_API_KEY_HASHES, ELPYFI_TIMEZONE (UTC); PEER_POOL_SIZE (8 connections per worker process);
-PEER_POOL_RESET (0: a released connection goes back as it is, as the worker's do; 1: asyncpg's default, one more
-round trip per request, `RESET ALL; CLOSE ALL; UNLISTEN *; pg_advisory_unlock_all()`, which this app needs not:
-it changes no session state).
+/pdt/status. Settings from the environment, the same names as the worker's: ELPYFI_DATABASE_URL, ELPYFI_API_KEYS,
+ELPYFI_API_KEY_HASHES, ELPYFI_TIMEZONE (UTC); and PEER_ROUTES (a file of `elpyfi-fcgi routes --format json`),
+PEER_POOL_SIZE (8 connections per worker process), PEER_POOL_RESET (0: a released connection goes back as it is, as
+the worker's do; 1: asyncpg's default, one more round trip per request, `RESET ALL; CLOSE ALL; UNLISTEN *;
+pg_advisory_unlock_all()`, which this app needs not: it changes no session state).
 """
 import hashlib
 import hmac
+import json
 import os
 import re
 from contextlib import asynccontextmanager
@@ -27,30 +28,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-# SQL: EndpointTable.positions, .recentSignals and .pdtStatus, verbatim.
-POSITIONS_SQL = """SELECT symbol, quantity, entry_price, current_price, unrealized_pl, strategy
-FROM positions
-WHERE status = 'open'
-  AND ($1::text IS NULL OR strategy = $1::text)
-  AND ($2::text IS NULL OR symbol = $2::text)
-ORDER BY strategy, symbol, id"""
-POSITIONS_COLUMNS = ("symbol", "quantity", "entry_price", "current_price", "unrealized_pl", "strategy")
-
-SIGNALS_SQL = """SELECT s.id, s.strategy, s.symbol, s.action, s.confidence, s.timestamp AT TIME ZONE 'UTC', s.metadata
-FROM signals s
-LEFT JOIN (SELECT timestamp AS ts FROM signals WHERE id = $5::bigint) anchor ON true
-WHERE ($1::text IS NULL OR s.strategy = $1::text)
-  AND ($2::text IS NULL OR s.symbol = $2::text)
-  AND ($3::text IS NULL OR s.action = $3::text)
-  AND ($5::bigint IS NULL OR CASE WHEN anchor.ts IS NULL THEN s.id < $5::bigint
-                                  ELSE (s.timestamp, s.id) < (anchor.ts, $5::bigint) END)
-ORDER BY s.timestamp DESC, s.id DESC
-LIMIT $4::integer"""
-
-PDT_SQL = """SELECT week.start, COALESCE(p.trades_used, 0), COALESCE(p.trades_remaining, 3)
-FROM (SELECT date_trunc('week', CURRENT_DATE)::date AS start) week
-LEFT JOIN pdt_tracking p ON p.week_start = week.start"""
-PDT_COLUMNS = ("week_start", "trades_used", "trades_remaining")
+# The worker's own SQL and field names, from its endpoint table (`elpyfi-fcgi routes --format json`, written by
+# bench/peer to PEER_ROUTES), so the two never drift apart.
+with open(os.environ["PEER_ROUTES"], encoding="utf-8") as routes:
+    ROUTES = {entry["path"]: entry for entry in json.load(routes)}
+POSITIONS_SQL, POSITIONS_COLUMNS = ROUTES["/positions"]["sql"], tuple(ROUTES["/positions"]["fields"])
+SIGNALS_SQL, SIGNALS_COLUMNS = ROUTES["/signals/recent"]["sql"], tuple(ROUTES["/signals/recent"]["fields"])
+PDT_SQL, PDT_COLUMNS = ROUTES["/pdt/status"]["sql"], tuple(ROUTES["/pdt/status"]["fields"])
 
 NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 DIGITS = re.compile(r"[0-9]+")
@@ -225,12 +209,11 @@ async def recent_signals(request: Request) -> Response:
     limit = number_param(request, "limit", 50, 1, 1000)
     before_id = number_param(request, "before_id", None, 1, 2**63 - 1)
     rows = await fetch(request, SIGNALS_SQL, strategy, symbol, action, limit, before_id)
-    body = orjson.dumps([
-        {"id": r[0], "strategy": r[1], "symbol": r[2], "action": r[3], "confidence": r[4], "timestamp": r[5],
-         "metadata": EMPTY_OBJECT if r[6] is None else r[6]}
-        for r in rows
-    ])
-    return ok(request, body)
+    signals = [dict(zip(SIGNALS_COLUMNS, row)) for row in rows]
+    for signal in signals:
+        if signal["metadata"] is None:
+            signal["metadata"] = EMPTY_OBJECT
+    return ok(request, orjson.dumps(signals))
 
 
 @app.api_route("/pdt/status", methods=["GET", "HEAD"])
