@@ -8,6 +8,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 # shellcheck source=../deploy/lib/common.sh
 source "$ROOT/deploy/lib/common.sh"
+# shellcheck source=../deploy/lib/procs.sh
+source "$ROOT/deploy/lib/procs.sh" # not_alive, for stop_nginx_pid
 
 # bench_init NAME: loads the dev stack's settings and makes bench/out/NAME (owned by the service user).
 bench_init() {
