@@ -58,20 +58,54 @@ SELECT pg_notify('trading_events', json_build_object(
                               'confidence', confidence, 'n', %(n)s::int))::text) FROM changed"""
 
 
-class Writer(threading.Thread):
-    """The engine: RATE changes a second under `strategy` (open, update or close a position, or add a signal), each
-    numbered `n` from 0, until stop(); then the END marker. `committed` counts the changes committed so far."""
+class Flow(threading.Thread):
+    """Calls step(db) `rate` times a second, from a connection of its own, until `stopping` is set; then end(db).
+    `count` counts the steps done; a failure is kept in `error` for the test thread to report."""
 
-    def __init__(self, dsn: str, strategy: str, seed: int):
+    def __init__(self, dsn: str, rate: float):
         super().__init__(daemon=True)
-        self.dsn, self.strategy, self.random = dsn, strategy, random.Random(seed)
-        self.committed = 0
-        self.open: set[str] = set()
+        self.dsn, self.rate = dsn, rate
+        self.count = 0
         self.stopping = threading.Event()
         self.error: BaseException | None = None
 
-    def change(self, db: Db) -> None:
-        n, pick, params = self.committed, self.random.random(), {"strategy": self.strategy, "n": self.committed}
+    def step(self, db: Db) -> None:
+        raise NotImplementedError
+
+    def end(self, db: Db) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        try:
+            with Db.connect(self.dsn, autocommit=True, connect_timeout=10) as db:
+                due = time.monotonic()
+                while not self.stopping.is_set():
+                    self.step(db)
+                    self.count += 1
+                    due += 1 / self.rate  # a pace, not a bound: a slow machine only sends later
+                    self.stopping.wait(max(0.0, due - time.monotonic()))
+                self.end(db)
+        except BaseException as error:  # noqa: BLE001 - reported by the test thread
+            self.error = error
+
+    def wait_for_more(self, count: int) -> None:
+        """Until `count` more steps than now are done (so that they land in the window being tested)."""
+        target = self.count + count
+        wait_for(lambda: self.count >= target or self.error, 30, what=f"{count} more steps of {type(self).__name__}")
+        assert self.error is None, self.error
+
+
+class Writer(Flow):
+    """The engine: RATE changes a second under `strategy` (open, update or close a position, or add a signal), each
+    numbered `n` from 0 (`count` is the number committed so far), until stopped; then the END marker."""
+
+    def __init__(self, dsn: str, strategy: str, seed: int):
+        super().__init__(dsn, RATE)
+        self.strategy, self.random = strategy, random.Random(seed)
+        self.open: set[str] = set()
+
+    def step(self, db: Db) -> None:
+        pick, params = self.random.random(), {"strategy": self.strategy, "n": self.count}
         closed = sorted(set(SYMBOLS) - self.open)
         price = f"{self.random.randint(10000, 99999) / 100:.2f}"
         if len(self.open) < 3 or (closed and pick < 0.15):
@@ -90,26 +124,10 @@ class Writer(threading.Thread):
             db.execute(SIGNAL, {**params, "symbol": self.random.choice(SYMBOLS),
                                 "action": self.random.choice(("buy", "sell", "hold")),
                                 "confidence": self.random.randint(0, 1000) / 1000})
-        self.committed = n + 1
 
-    def run(self) -> None:
-        try:
-            with Db.connect(self.dsn, autocommit=True, connect_timeout=10) as db:
-                due = time.monotonic()
-                while not self.stopping.is_set():
-                    self.change(db)
-                    due += 1 / RATE  # a pace, not a bound: a slow machine only writes later
-                    self.stopping.wait(max(0.0, due - time.monotonic()))
-                db.notify({"type": END, "data": {"strategy": self.strategy, "n": self.committed},
-                           "timestamp": "2024-01-15T10:31:00Z"})
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
-            self.error = error
-
-    def wait_for_more(self, count: int) -> None:
-        """Until `count` more changes than now are committed (so that they land in the window being tested)."""
-        target = self.committed + count
-        wait_for(lambda: self.committed >= target or self.error, 30, what=f"{count} more changes")
-        assert self.error is None, self.error
+    def end(self, db: Db) -> None:
+        db.notify({"type": END, "data": {"strategy": self.strategy, "n": self.count},
+                   "timestamp": "2024-01-15T10:31:00Z"})
 
 
 # -- the client ------------------------------------------------------------------------------------------------------
@@ -212,7 +230,7 @@ def test_handshake_under_a_50_per_second_flow_ends_with_the_databases_state(tran
         epoch, seq = client.position()
         # The change counted next may have been committed (not yet counted) before /stream/health answered, and so
         # be in the snapshot alone; every change after it began after that answer, so the stream must carry it.
-        after = writer.committed + 1
+        after = writer.count + 1
         writer.wait_for_more(5)  # changes between (1) and (2): in the snapshot and on the stream (applied twice)
         client.snapshot()
         writer.wait_for_more(5)  # changes between (2) and (3): only on the stream (what a naive client loses)
@@ -233,7 +251,7 @@ def test_handshake_under_a_50_per_second_flow_ends_with_the_databases_state(tran
         writer.stopping.set()
         writer.join(30)
     assert writer.error is None, writer.error
-    last = writer.committed - 1
+    last = writer.count - 1
     numbers = client.numbers
     assert numbers and numbers[0] <= after, \
         f"changes committed after the position was read are missing: the stream began at n={numbers[:1]}"

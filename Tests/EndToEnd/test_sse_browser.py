@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-import time
 import uuid
 
 import pytest
 
 from stack import Db
 from test_deploy import _start_tight_nginx
+from test_handshake import Flow
 from test_status_page import js, make_driver, quit_driver, wait_until
 from test_stream_support import event, health, wait_for
 
@@ -68,34 +67,19 @@ class OwnNginx:
         assert self.proc.poll() is None, (self.out / "error.log").read_text()[-2000:]
 
 
-class Sender(threading.Thread):
-    """NOTIFYs `trade.executed` events numbered `n` from 0 under `strategy`, RATE a second, until stop(); then END.
-    `sent` counts the events sent so far."""
+class Sender(Flow):
+    """NOTIFYs `trade.executed` events numbered `n` from 0 under `strategy` (`count` is the number sent so far),
+    RATE a second, until stopped; then END."""
 
     def __init__(self, dsn: str, strategy: str):
-        super().__init__(daemon=True)
-        self.dsn, self.strategy = dsn, strategy
-        self.sent = 0
-        self.stopping = threading.Event()
-        self.error: BaseException | None = None
+        super().__init__(dsn, RATE)
+        self.strategy = strategy
 
-    def run(self) -> None:
-        try:
-            with Db.connect(self.dsn, autocommit=True, connect_timeout=10) as db:
-                due = time.monotonic()
-                while not self.stopping.is_set():
-                    db.notify(event("trade.executed", self.strategy, n=self.sent))
-                    self.sent += 1
-                    due += 1 / RATE  # a pace, not a bound
-                    self.stopping.wait(max(0.0, due - time.monotonic()))
-                db.notify(event(END, self.strategy, n=self.sent))
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
-            self.error = error
+    def step(self, db: Db) -> None:
+        db.notify(event("trade.executed", self.strategy, n=self.count))
 
-    def wait_for_more(self, count: int) -> None:
-        target = self.sent + count
-        wait_for(lambda: self.sent >= target or self.error, 30, what=f"{count} more events sent")
-        assert self.error is None, self.error
+    def end(self, db: Db) -> None:
+        db.notify(event(END, self.strategy, n=self.count))
 
 
 def check_exactly_once(messages: list[list], last_n: int) -> None:
@@ -152,11 +136,11 @@ def _run(chromium, nginx: OwnNginx, api_key: str, base_url: str, dsn: str) -> tu
     try:
         wait_until(chromium, lambda d: len(got()) > 10, what="the first events in the browser")
         nginx.stop()
-        down_from = sender.sent
+        down_from = sender.count
         wait_until(chromium, lambda d: js(d, "return window.es.readyState === 0 && window.errors > 0"),
                    what="EventSource to notice the cut")
         sender.wait_for_more(10)  # sent while no reconnection can succeed
-        down_to = sender.sent
+        down_to = sender.count
         # The sidecar has numbered them (they sit in its ring) before anything can reconnect: n=0 had seq s0, and
         # nothing else notifies while the test runs, so n=down_to-1 has s0 + down_to - 1.
         s0 = next(m[1]["seq"] for m in got() if m[1]["type"] == "trade.executed")
@@ -171,7 +155,7 @@ def _run(chromium, nginx: OwnNginx, api_key: str, base_url: str, dsn: str) -> tu
     assert sender.error is None, sender.error
     wait_until(chromium, lambda d: got()[-1][1]["type"] == END, what="the END marker in the browser")
     js(chromium, "window.es.close()")
-    return got(), sender.sent - 1, range(down_from, down_to)
+    return got(), sender.count - 1, range(down_from, down_to)
 
 
 def test_browser_eventsource_resumes_after_the_cut_with_every_event_exactly_once(
