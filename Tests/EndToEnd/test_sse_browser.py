@@ -14,6 +14,7 @@ test_sse_nginx.py; this file reuses its browser plumbing (test_status_page.py's 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 
@@ -55,6 +56,12 @@ class OwnNginx:
         """Fast shutdown (SIGTERM): every open response ends at once, mid-stream."""
         self.proc.terminate()
         self.proc.wait(30)
+
+    def close(self) -> None:
+        """Stops it for good and drops its RAM caches (as test_deploy._extra_nginx does)."""
+        self.stop()
+        for cache in ("microcache", "public-cache"):
+            shutil.rmtree(f"/dev/shm/elpyfi-{cache}-{self.port}", ignore_errors=True)
 
     def start(self) -> None:
         (self.out / "nginx.pid").unlink(missing_ok=True)
@@ -164,7 +171,7 @@ def test_browser_eventsource_resumes_after_the_cut_with_every_event_exactly_once
     try:
         messages, last_n, _ = _run(chromium, nginx, api_key, base_url, dsn)
     finally:
-        nginx.stop()
+        nginx.close()
     check_exactly_once(messages, last_n)
 
 
@@ -176,7 +183,7 @@ def test_without_last_event_id_the_same_run_loses_what_was_sent_during_the_cut(
     try:
         messages, last_n, down = _run(chromium, nginx, api_key, base_url, dsn)
     finally:
-        nginx.stop()
+        nginx.close()
     with pytest.raises(AssertionError) as failure:
         check_exactly_once(messages, last_n)
     missing = {n for n in range(last_n + 1)} - {m[1]["data"]["n"] for m in messages if m[1]["type"] == "trade.executed"}
