@@ -2,13 +2,16 @@
 """stream_table.py RESULTS.jsonl: the Markdown table of bench/stream, ours (direct, through nginx over HTTP and
 over TLS) beside nchan, with the CPU each server process used per delivered frame, and issue 9's targets checked:
 (c) direct p99 <= nchan's, through nginx (HTTP) <= 2 x nchan's, 100 % delivered; (d) all connected, 100 %
-delivered, through nginx p99 < 1 s, sidecar RSS <= 16 KB per client; (a), (b) direct p99 <= nchan's."""
+delivered, through nginx p99 < 1 s, sidecar RSS <= 16 KB per client; (a), (b) direct p99 <= nchan's. Issue 16's, for
+each SSE target beside its WebSocket twin in the same scenario (sse/sidecar, nginx-sse/nginx, and nchan-sse/nchan for
+comparison): server CPU per frame (all processes measured) <= 1.1 x, p99 <= 1.2 x, 100 % delivered."""
 import json
 import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 by = {(r["scenario"], r["target"]): r for r in rows}
 mb = lambda kb: "–" if kb is None else f"{kb / 1024:.1f}"
+is_nchan = lambda r: r.get("target", "").startswith("nchan")  # noqa: E731 (nchan and nchan-sse: one server)
 
 
 def cpu(r, name):
@@ -24,10 +27,10 @@ for r in rows:
     if "error" in r:
         print(f"| {r['scenario']} | {r['target']} | {r['error']} |" + " |" * 9)
         continue
-    who = "nchan workers" if r["target"] == "nchan" else "sidecars"
+    who = "nchan workers" if is_nchan(r) else "sidecars"
     per_client = r["rss_per_client_kb"]
     # A heap keeps what an earlier run grew it to; only the first run at this size says what a client costs.
-    grown = [q for q in rows[: rows.index(r)] if (q.get("target") == "nchan") == (r["target"] == "nchan")
+    grown = [q for q in rows[: rows.index(r)] if is_nchan(q) == is_nchan(r)
              and "error" not in q and q.get("connected", 0) >= r.get("connected", 0)]
     if grown:
         per_client = f"– (grown by {grown[0]['scenario']}/{grown[0]['target']})"
@@ -62,9 +65,34 @@ for t in ("sidecar", "nginx", "nginx-tls"):
     r = by.get(("d", t))
     if not ok(r):
         continue
-    first = next((q for q in rows if q.get("target") != "nchan" and "error" not in q), None)
+    first = next((q for q in rows if not is_nchan(q) and "error" not in q), None)
     rss = f", {r['rss_per_client_kb']:.1f} KB sidecar RSS per client (≤ 16)" if r is first else ""
     flag = (r["connected"] == r["clients"] and r["delivered_fraction"] == 1.0
             and (t == "sidecar" or r["p99_ms"] < 1000) and (r is not first or r["rss_per_client_kb"] <= 16))
     print(f"- (d) {t}: {r['connected']:,}/{r['clients']:,} connected, delivered {100 * r['delivered_fraction']:.3f}%, "
           f"p99 {r['p99_ms']:.2f} ms{' (< 1 s)' if t != 'sidecar' else ''}{rss} → {verdict(flag)}")
+
+
+def server_us_per_frame(r) -> float | None:
+    """CPU of every server process measured (sidecar, nginx, nchan) per delivered frame."""
+    parts = [c["us_per_frame"] for c in r.get("cpu", {}).values() if c.get("us_per_frame") is not None]
+    return sum(parts) if parts else None
+
+
+pairs = [(s, sse, ws) for s in ("a", "b", "c", "d") for sse, ws in (("sse", "sidecar"), ("nginx-sse", "nginx"),
+                                                                    ("nchan-sse", "nchan"))
+         if ok(by.get((s, sse))) and ok(by.get((s, ws)))]
+if pairs:
+    print("\nSSE beside WebSocket (issue 16: CPU per frame <= 1.1 x, p99 <= 1.2 x, all delivered; nchan's pair "
+          "for comparison):")
+for s, sse, ws in pairs:
+    a, b = by[(s, sse)], by[(s, ws)]
+    cpu_a, cpu_b = server_us_per_frame(a), server_us_per_frame(b)
+    cpu_ratio = cpu_a / cpu_b if cpu_a is not None and cpu_b else None
+    p99_ratio = a["p99_ms"] / b["p99_ms"] if b["p99_ms"] else None
+    flag = (a["delivered_fraction"] == 1.0 and cpu_ratio is not None and cpu_ratio <= 1.1
+            and p99_ratio is not None and p99_ratio <= 1.2)
+    cpu_text = "–" if cpu_ratio is None else f"{cpu_a:.1f} vs {cpu_b:.1f} µs/frame = {cpu_ratio:.2f} ×"
+    p99_text = "–" if p99_ratio is None else f"{a['p99_ms']:.2f} vs {b['p99_ms']:.2f} ms = {p99_ratio:.2f} ×"
+    print(f"- ({s}) {sse} vs {ws}: delivered {100 * a['delivered_fraction']:.3f}%, CPU {cpu_text}, p99 {p99_text}"
+          f" → {verdict(flag) if not sse.startswith('nchan') else '(nchan, for comparison)'}")
