@@ -118,8 +118,16 @@ stop_nginx_pid() {
     wait_for 10 not_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
 }
 
+# pause_demo_events: holds deploy/demo-events (SIGSTOP) for the rest of the run, so the bench's events and rows are the
+# only ones (a demo event between a bench's would read as a gap); bench_cleanup lets it go on.
+pause_demo_events() {
+    BENCH_DEMO_PID=$(stack_pid demo-events || true)
+    if [ -n "$BENCH_DEMO_PID" ]; then kill -STOP "$BENCH_DEMO_PID"; fi
+}
+
 bench_cleanup() {
     local pid dir
+    if [ -n "${BENCH_DEMO_PID:-}" ]; then kill -CONT "$BENCH_DEMO_PID" 2>/dev/null || true; fi
     rm -f "$BENCH_PORTS_FILE"
     for pid in "${BENCH_NGINX_PIDS[@]}"; do stop_nginx_pid "$pid"; done
     BENCH_NGINX_PIDS=()
