@@ -37,18 +37,22 @@ public final class PostgresResult {
         var byteCount = 0
         let values = [UnsafeBufferPointer<UInt8>](unsafeUninitializedCapacity: total) { values, count in
             var slot = values.baseAddress!
-            for row in 0..<rows {
-                for column in 0..<columns {
+            var row: Int32 = 0
+            while row < rows {
+                var column: Int32 = 0
+                while column < columns {
                     let length = Int(PQgetlength(raw, row, column))
                     if length == 0, PQgetisnull(raw, row, column) != 0 {
                         slot.initialize(to: UnsafeBufferPointer(start: nil, count: 0))
                     } else {
-                        let pointer = UnsafeRawPointer(PQgetvalue(raw, row, column)!).assumingMemoryBound(to: UInt8.self)
+                        let pointer = UnsafeRawPointer(PQgetvalue(raw, row, column)).map { $0.assumingMemoryBound(to: UInt8.self) }
                         slot.initialize(to: UnsafeBufferPointer(start: pointer, count: length))
                         byteCount &+= length
                     }
                     slot += 1
+                    column &+= 1
                 }
+                row &+= 1
             }
             count = total
         }

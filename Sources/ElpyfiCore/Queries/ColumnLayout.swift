@@ -12,7 +12,7 @@ public struct ColumnLayout: Sendable {
     }
 
     /// Every `"name":`, then `wordSlack` zero bytes: the encoder copies a prefix in whole 8-byte
-    /// words, so it may read up to 7 bytes past the last one.
+    /// words (at least three), so it may read up to 23 bytes past the last one.
     private let prefixBytes: [UInt8]
     private let columns: [Column]
     /// The most bytes one row writes besides 6 per value byte: braces, prefixes (commas included), and for each
@@ -21,7 +21,7 @@ public struct ColumnLayout: Sendable {
 
     /// Bytes the encoder's buffer holds beyond its bound, and the prefix bytes beyond their end,
     /// so that a word copy of the last bytes stays inside both.
-    static let wordSlack = 8
+    static let wordSlack = 24
 
     init(_ columns: [(name: String, kind: ColumnKind)]) {
         var bytes: [UInt8] = []

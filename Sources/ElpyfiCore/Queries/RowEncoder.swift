@@ -107,15 +107,22 @@ extension UnsafeMutablePointer<UInt8> {
         putShort(text.utf8Start, count: text.utf8CodeUnitCount)
     }
 
-    /// `count` bytes from `source` in whole 8-byte words: `source` must be readable, and this buffer
-    /// writable, up to 7 bytes past `count` (`ColumnLayout.wordSlack`).
+    /// `count` bytes from `source` in whole 8-byte words, three of them when that covers it (every prefix of the
+    /// API's queries: no loop): `source` must be readable, and this buffer writable, up to 23 bytes past
+    /// `count` (`ColumnLayout.wordSlack`); the bytes written past `count` are overwritten by what follows.
     @inline(__always)
     fileprivate mutating func putWords(_ source: UnsafePointer<UInt8>, count: Int) {
         let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(self)
-        var offset = 0
-        while offset < count {
-            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
-            offset &+= 8
+        if count <= 24 {
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 16, as: UInt64.self), toByteOffset: 16, as: UInt64.self)
+        } else {
+            var offset = 0
+            while offset < count {
+                to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+                offset &+= 8
+            }
         }
         self += count
     }
