@@ -26,28 +26,36 @@ public final class PostgresResult {
         return UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
     }
 
-    /// Every value, row by row (`value(row:column:)` of each), with the same lifetime rule.
+    /// Every value, row by row (`value(row:column:)` of each, SQL NULL as a buffer with no base address),
+    /// with the same lifetime rule, and the sum of their byte counts (the row encoder's bound).
     ///
     /// Two libpq calls per value, not three: only an empty value can be NULL, so `PQgetisnull` is asked
     /// only then (a 100-row `/positions` answer has 600 values).
-    public func allValues() -> [UnsafeBufferPointer<UInt8>?] {
-        let rows = Int32(rowCount), columns = Int32(columnCount)
+    public func allValues() -> (values: [UnsafeBufferPointer<UInt8>], byteCount: Int) {
+        let rows = PQntuples(raw), columns = PQnfields(raw)
         let total = Int(rows) * Int(columns)
-        return [UnsafeBufferPointer<UInt8>?](unsafeUninitializedCapacity: total) { values, count in
-            var index = 0
-            for row in 0..<rows {
-                for column in 0..<columns {
+        var byteCount = 0
+        let values = [UnsafeBufferPointer<UInt8>](unsafeUninitializedCapacity: total) { values, count in
+            var slot = values.baseAddress!
+            var row: Int32 = 0
+            while row < rows {
+                var column: Int32 = 0
+                while column < columns {
                     let length = Int(PQgetlength(raw, row, column))
                     if length == 0, PQgetisnull(raw, row, column) != 0 {
-                        values[index] = nil
+                        slot.initialize(to: UnsafeBufferPointer(start: nil, count: 0))
                     } else {
-                        let pointer = UnsafeRawPointer(PQgetvalue(raw, row, column)!).assumingMemoryBound(to: UInt8.self)
-                        values[index] = UnsafeBufferPointer(start: pointer, count: length)
+                        let pointer = UnsafeRawPointer(PQgetvalue(raw, row, column)).map { $0.assumingMemoryBound(to: UInt8.self) }
+                        slot.initialize(to: UnsafeBufferPointer(start: pointer, count: length))
+                        byteCount &+= length
                     }
-                    index += 1
+                    slot += 1
+                    column &+= 1
                 }
+                row &+= 1
             }
             count = total
         }
+        return (values, byteCount)
     }
 }

@@ -35,7 +35,8 @@ final class PostgresDatabase: Database {
             throw .databaseUnavailable
         }
         observe(reached: true)
-        return QueryRows(rowCount: result.rowCount, columnCount: result.columnCount, values: result.allValues(),
+        let (values, byteCount) = result.allValues()
+        return QueryRows(rowCount: result.rowCount, columnCount: result.columnCount, values: values, valueBytes: byteCount,
                          keepingAlive: result)
     }
 

@@ -115,6 +115,19 @@ private func quoted(_ value: String) -> String { JSONEscape.quoted(value) }
         #expect(!PostgresText.isJSONNumber(bytes.dropLast(2)))
     }
 
+    /// The timestamp check's word test agrees with its byte rule for every byte value in every position of a word.
+    @Test func timestampWordTestAgreesWithTheByteRule() {
+        let plain = Array("2024-01-".utf8)
+        for position in 0..<8 {
+            for byte in 0...255 {
+                var word = plain
+                word[position] = UInt8(byte)
+                let value = word.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(PostgresText.wordIsTimestampBytes(value) == word.allSatisfy(PostgresText.isTimestampByte))
+            }
+        }
+    }
+
     /// A UTC timestamp's text as the row encoder writes it; nil when it writes `null`.
     private func rfc3339(_ input: String) -> String? {
         let body = text(RowEncoder.array(QueryRows(texts: [[input]]), query: Query(name: "t", sql: "", columns: [("t", .timestamp)])))
@@ -133,7 +146,8 @@ private func quoted(_ value: String) -> String { JSONEscape.quoted(value) }
     }
 
     @Test(arguments: ["infinity", "-infinity", "2024-01-15 10:31:00 BC", "0044-03-15 12:00:00 BC", "2024-01-15 10:31",
-                      "2024-01-15", "", "2024-01-15T10:31:00", "2024-01-15 10:31:00+00", "2024-01-15 10:31:00Z"])
+                      "2024-01-15", "", "2024-01-15T10:31:00", "2024-01-15 10:31:00+00", "2024-01-15 10:31:00Z",
+                      "2024-01-15 10:31:00/5", "2024-01-15 10:31:00.5\u{80}", "2024-01-15\u{0}10:31:00"])
     func valueWithoutAnRFC3339FormIsNil(input: String) {
         #expect(rfc3339(input) == nil)
     }

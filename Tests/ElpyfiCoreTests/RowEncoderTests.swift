@@ -68,7 +68,9 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
     @Test(arguments: Array(0..<128))
     func everyASCIICharacterIsWrittenAsJSONEscapeQuotesIt(code: Int) {
         let character = String(UnicodeScalar(UInt8(code)))
-        for description in [character, "a\(character)z", String(repeating: character, count: 3) + "café 📈"] {
+        // Short ones and ones of 8 bytes or more (checked a word at a time), the character in each word and last.
+        let long = ["abcdefg\(character)", "abcdefghij\(character)", "abcdefgh\(character)ijklmnopqrstuvw", "abcdefghijklmnopqrstuvwxyz\(character)"]
+        for description in [character, "a\(character)z", String(repeating: character, count: 3) + "café 📈"] + long {
             let expected = #"[{"name":"n","active":false,"description":\#(JSONEscape.quoted(description))}]"#
             #expect(array([["n", "f", description]], EndpointTable.strategies.query) == expected)
         }

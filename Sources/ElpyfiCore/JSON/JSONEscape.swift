@@ -22,6 +22,34 @@ public enum JSONEscape {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
+    /// True when some byte of `text` is one `isNeeded` accepts. Eight bytes at a time (two overlapping
+    /// words up to 16 bytes, the usual symbol or strategy name), never reading outside `text`; the
+    /// word test is exact: `(x - 0x20…) & ~x & 0x80…` is non-zero iff some byte of `x` is below 0x20.
+    @inline(__always)
+    static func anyNeeded(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = text.count
+        guard count >= 8, let base = text.baseAddress else {
+            for byte in text where isNeeded(byte) { return true }
+            return false
+        }
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while true {
+            if wordHasNeeded(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return true }
+            if offset == count - 8 { return false }
+            offset = min(offset + 8, count - 8)
+        }
+    }
+
+    /// True when a byte of `word` is below 0x20, a quote or a backslash.
+    @inline(__always)
+    private static func wordHasNeeded(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return control | hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) != 0
+    }
+
     /// The letter after `\` for bytes with a two-character escape; nil for the `\u00XX` ones.
     static func shortLetter(_ byte: UInt8) -> UInt8? {
         switch byte {

@@ -47,26 +47,49 @@ public struct Query: Sendable {
 public struct QueryRows {
     public let rowCount: Int
     public let columnCount: Int
-    /// Row-major; nil is SQL NULL.
-    private let values: [UnsafeBufferPointer<UInt8>?]
+    /// Row-major; SQL NULL is a buffer with no base address (a non-NULL empty value has one).
+    private let values: [UnsafeBufferPointer<UInt8>]
+    /// The sum of every value's byte count: with the layout's per-row overhead, the encoder's bound.
+    let valueBytes: Int
     private let owner: AnyObject?
 
-    /// `values` holds `rowCount × columnCount` entries, row by row, pointing into memory `owner` keeps alive.
-    public init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>?], keepingAlive owner: AnyObject?) {
+    /// `values` holds `rowCount × columnCount` entries, row by row, pointing into memory `owner` keeps alive;
+    /// SQL NULL is a buffer whose `baseAddress` is nil; `valueBytes` is the sum of their counts.
+    /// The adapter's form: it gathers the values and their total in its one pass over the result.
+    public init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>], valueBytes: Int, keepingAlive owner: AnyObject?) {
         precondition(values.count == rowCount * columnCount, "QueryRows: values do not fill rows × columns")
         self.rowCount = rowCount
         self.columnCount = columnCount
         self.values = values
+        self.valueBytes = valueBytes
         self.owner = owner
     }
 
+    /// `values` holds `rowCount × columnCount` entries, row by row, pointing into memory `owner` keeps alive;
+    /// nil is SQL NULL.
+    public init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>?], keepingAlive owner: AnyObject?) {
+        let plain = values.map { value in
+            guard let value else { return UnsafeBufferPointer<UInt8>(start: nil, count: 0) }
+            return value.baseAddress == nil ? QueryRows.emptyValue : value
+        }
+        self.init(rowCount: rowCount, columnCount: columnCount, values: plain, valueBytes: plain.reduce(0) { $0 + $1.count },
+                  keepingAlive: owner)
+    }
+
+    /// A non-NULL empty value whose buffer had no address of its own.
+    private static var emptyValue: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: UnsafePointer(emptyByte), count: 0) }
+    nonisolated(unsafe) private static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+
     /// One value's bytes, copied (nil is SQL NULL): for the odd check, not the encoder's loop.
     func value(row: Int, column: Int) -> [UInt8]? {
-        withValues { values in values[row * columnCount + column].map(Array.init) }
+        withValues { values in
+            let value = values[row * columnCount + column]
+            return value.baseAddress == nil ? nil : Array(value)
+        }
     }
 
     /// The values, borrowed for the duration of `body`.
-    func withValues<R>(_ body: (UnsafeBufferPointer<UnsafeBufferPointer<UInt8>?>) throws -> R) rethrows -> R {
+    func withValues<R>(_ body: (UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>) throws -> R) rethrows -> R {
         try withExtendedLifetime(owner) { try values.withUnsafeBufferPointer(body) }
     }
 }

@@ -1,10 +1,10 @@
 /// Writes query rows as the contract's JSON, straight from the database's text.
 ///
 /// This is the worker's hot path (a 100-row `/positions` body is 600 values), so it makes one pass over
-/// the bytes: a bound on the encoded size comes from the values' lengths alone (no byte is looked at),
-/// and the bytes then go into a buffer of that capacity through a raw cursor. No per-value allocation, no
-/// growth, no uniqueness checks; profiled, a general JSON writer spent most of its time here in array
-/// bookkeeping, and an exact first pass (escapes counted, numbers parsed) cost as much as the writing.
+/// the bytes into a buffer whose size is bounded beforehand from the sum of the values' lengths (the
+/// database adapter adds them up while it gathers the values), through raw pointers: no per-value
+/// allocation, growth, bounds or uniqueness check, and no library call for the short copies that make
+/// up most of a body (`"name":` prefixes go in 8-byte words, short values in two overlapping moves).
 /// Escaping follows `JSONEscape`, as `JSONEscape.quoted` does (the tests compare both).
 public enum RowEncoder {
     /// `[{...}, ...]`: every row.
@@ -19,117 +19,136 @@ public enum RowEncoder {
     }
 
     private static func encode(_ rows: QueryRows, rowsToWrite: Int, asArray: Bool, query: Query) -> [UInt8] {
-        query.layout.withColumns { columns in
+        let layout = query.layout
+        return layout.withColumns { prefixes, columns in
             rows.withValues { values in
                 let stride = rows.columnCount  // ≥ columns.count: SQL may select a trailing check column (Endpoint.body)
-                // The bound: punctuation, every `"name":`, and each value's largest possible form.
-                var bound = (asArray ? 2 + max(0, rowsToWrite - 1) : 0) + rowsToWrite * (2 + max(0, columns.count - 1))
-                for row in 0..<rowsToWrite {
-                    for column in 0..<columns.count {
-                        bound += columns.prefix(column).count
-                            + largestLength(values[row * stride + column]?.count, kind: columns.kinds[column])
-                    }
+                var valueBytes = rows.valueBytes
+                if rowsToWrite != rows.rowCount {
+                    valueBytes = 0
+                    for index in 0..<rowsToWrite * stride { valueBytes &+= values[index].count }
                 }
-                return [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-                    var out = ByteCursor(buffer)
+                // Each value takes at most 6 bytes per byte (`\u00XX`) plus what `rowOverhead` allows for it.
+                let bound = 2 + rowsToWrite * (layout.rowOverhead + 1) + 6 * valueBytes
+                return [UInt8](unsafeUninitializedCapacity: bound + ColumnLayout.wordSlack) { buffer, count in
+                    let start = buffer.baseAddress!
+                    var out = start
                     if asArray { out.put(UInt8(ascii: "[")) }
+                    var rowStart = values.baseAddress!
                     for row in 0..<rowsToWrite {
                         if row > 0 { out.put(UInt8(ascii: ",")) }
                         out.put(UInt8(ascii: "{"))
                         for column in 0..<columns.count {
-                            if column > 0 { out.put(UInt8(ascii: ",")) }
-                            out.put(columns.prefix(column))
-                            write(values[row * stride + column], kind: columns.kinds[column], into: &out)
+                            let layout = columns[column]
+                            out.putWords(prefixes + layout.prefixStart, count: layout.prefixCount)
+                            write(rowStart[column], kind: layout.kind, into: &out)
                         }
                         out.put(UInt8(ascii: "}"))
+                        rowStart += stride
                     }
                     if asArray { out.put(UInt8(ascii: "]")) }
-                    count = out.written
+                    count = out - start
+                    precondition(count <= bound, "RowEncoder bounded its buffer wrongly")
                 }
             }
         }
     }
 
-    /// The most bytes a value of `length` text bytes (nil: SQL NULL) can take in JSON: every byte of a
-    /// string escaped as `\u00XX`, a number or timestamp replaced by `null`.
-    private static func largestLength(_ length: Int?, kind: ColumnKind) -> Int {
-        guard let length else { return 4 }  // `null`, or `{}` for json
-        switch kind {
-        case .text, .date: return 2 + 6 * length
-        case .number, .integer, .json: return max(length, 4)
-        case .boolean: return 5
-        case .timestamp: return max(length + 3, 4)  // quotes, `Z`
-        }
-    }
-
-    private static func write(_ text: UnsafeBufferPointer<UInt8>?, kind: ColumnKind, into out: inout ByteCursor) {
-        guard let text else {
+    @inline(__always)
+    private static func write(_ text: UnsafeBufferPointer<UInt8>, kind: ColumnKind, into out: inout UnsafeMutablePointer<UInt8>) {
+        guard let base = text.baseAddress else {
             if kind == .json { out.put("{}") } else { out.put("null") }
             return
         }
         switch kind {
+        case .number, .integer:
+            if PostgresText.isFiniteNumber(text) { out.putShort(base, count: text.count) } else { out.put("null") }
         case .text, .date:
             out.put(UInt8(ascii: "\""))
-            if text.contains(where: JSONEscape.isNeeded) { writeEscaped(text, into: &out) } else { out.put(text) }
+            if JSONEscape.anyNeeded(text) { writeEscaped(text, into: &out) } else { out.putShort(base, count: text.count) }
             out.put(UInt8(ascii: "\""))
-        case .number, .integer:
-            if PostgresText.isFiniteNumber(text) { out.put(text) } else { out.put("null") }
         case .json:
-            out.put(text)
+            out.putShort(base, count: text.count)
         case .boolean:
-            out.put(isTrue(text) ? "true" : "false")
+            if base.pointee == UInt8(ascii: "t") { out.put("true") } else { out.put("false") }  // libpq's text: `t` or `f`
         case .timestamp:
             guard PostgresText.isUTCTimestamp(text) else { out.put("null"); return }
             // `2024-01-15 10:31:00.5` → `"2024-01-15T10:31:00.5Z"`
             out.put(UInt8(ascii: "\""))
-            out.put(UnsafeBufferPointer(rebasing: text[..<10]))
-            out.put(UInt8(ascii: "T"))
-            out.put(UnsafeBufferPointer(rebasing: text[11...]))
+            out.putShort(base, count: text.count)
+            out[10 - text.count] = UInt8(ascii: "T")
             out.put(UInt8(ascii: "Z"))
             out.put(UInt8(ascii: "\""))
         }
     }
 
     /// Copies runs of plain bytes in bulk and escapes the rest (`JSONEscape`; escapes are rare).
-    private static func writeEscaped(_ text: UnsafeBufferPointer<UInt8>, into out: inout ByteCursor) {
+    private static func writeEscaped(_ text: UnsafeBufferPointer<UInt8>, into out: inout UnsafeMutablePointer<UInt8>) {
         var runStart = 0
         for index in 0..<text.count where JSONEscape.isNeeded(text[index]) {
-            out.put(UnsafeBufferPointer(rebasing: text[runStart..<index]))
-            JSONEscape.sequence(text[index]).withUnsafeBufferPointer { out.put($0) }
+            out.putShort(text.baseAddress! + runStart, count: index - runStart)
+            JSONEscape.sequence(text[index]).withUnsafeBufferPointer { out.putShort($0.baseAddress!, count: $0.count) }
             runStart = index + 1
         }
-        out.put(UnsafeBufferPointer(rebasing: text[runStart...]))
+        out.putShort(text.baseAddress! + runStart, count: text.count - runStart)
     }
-
-    /// libpq's text of a boolean is `t` or `f`.
-    private static func isTrue(_ text: UnsafeBufferPointer<UInt8>) -> Bool { text.first == UInt8(ascii: "t") }
-
 }
 
-/// A write position in a buffer whose capacity was bounded beforehand.
-private struct ByteCursor {
-    private let buffer: UnsafeMutableBufferPointer<UInt8>
-    private var position = 0
-
-    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
-
-    /// The bytes written so far.
-    var written: Int { position }
-
-    mutating func put(_ byte: UInt8) {
-        precondition(position < buffer.count, "RowEncoder bounded its buffer wrongly")
-        buffer[position] = byte
-        position += 1
+/// The encoder's write position: a pointer into a buffer whose capacity was bounded beforehand.
+extension UnsafeMutablePointer<UInt8> {
+    @inline(__always)
+    fileprivate mutating func put(_ byte: UInt8) {
+        pointee = byte
+        self += 1
     }
 
-    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        precondition(position + bytes.count <= buffer.count, "RowEncoder bounded its buffer wrongly")
-        (buffer.baseAddress! + position).update(from: source, count: bytes.count)
-        position += bytes.count
+    @inline(__always)
+    fileprivate mutating func put(_ text: StaticString) {
+        putShort(text.utf8Start, count: text.utf8CodeUnitCount)
     }
 
-    mutating func put(_ text: StaticString) {
-        put(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    /// `count` bytes from `source` in whole 8-byte words, three of them when that covers it (every prefix of the
+    /// API's queries: no loop): `source` must be readable, and this buffer writable, up to 23 bytes past
+    /// `count` (`ColumnLayout.wordSlack`); the bytes written past `count` are overwritten by what follows.
+    @inline(__always)
+    fileprivate mutating func putWords(_ source: UnsafePointer<UInt8>, count: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(self)
+        if count <= 24 {
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: 16, as: UInt64.self), toByteOffset: 16, as: UInt64.self)
+        } else {
+            var offset = 0
+            while offset < count {
+                to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+                offset &+= 8
+            }
+        }
+        self += count
+    }
+
+    /// `count` bytes from `source`, reading and writing none beyond them: up to 16 in at most two
+    /// overlapping moves of one width (what most values are), longer ones by `memcpy`.
+    @inline(__always)
+    fileprivate mutating func putShort(_ source: UnsafePointer<UInt8>, count: Int) {
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(self)
+        if count >= 8 {
+            if count <= 16 {
+                let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                to.storeBytes(of: head, as: UInt64.self)
+                to.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+            } else {
+                to.copyMemory(from: from, byteCount: count)
+            }
+        } else if count >= 4 {
+            let head = from.loadUnaligned(as: UInt32.self), tail = from.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+        } else if count > 0 {
+            to.storeBytes(of: source[0], as: UInt8.self)
+            to.storeBytes(of: source[count >> 1], toByteOffset: count >> 1, as: UInt8.self)
+            to.storeBytes(of: source[count - 1], toByteOffset: count - 1, as: UInt8.self)
+        }
+        self += count
     }
 }
