@@ -86,9 +86,9 @@ final class StreamHub: @unchecked Sendable {
     }
 
     /// A batch of numbered events in NOTIFY order, written client by client: each live client is written every
-    /// event its filter matches, each frame built once per loop and framing (`FrameCache`), then flushed once,
-    /// so the frames a client gets from one batch leave in one `writev`. Slow consumers are judged after the
-    /// writes, so that closing one never changes the registry while it is being read.
+    /// event its filter matches, each frame built once per loop and framing (`FrameCache`), a run of consecutive
+    /// matches in one write (all of them, for a client that takes every event). Slow consumers are judged after
+    /// the writes, so that closing one never changes the registry while it is being read.
     private func deliver(_ batch: [RelayedEvent]) {
         for event in batch { registry.relay(event) }
         if recipientsGeneration != registry.generation {
@@ -101,15 +101,20 @@ final class StreamHub: @unchecked Sendable {
         var overBound: [StreamClientHandler] = []
         for client in recipients {
             let filter = client.subscription.filter
-            var wrote = false
-            for index in batch.indices where filter.matches(batch[index].route) {
-                wrote = true
-                guard client.write(frames.frame(index, client.framing)) else {
+            var start = 0
+            while start < batch.count {
+                guard filter.matches(batch[start].route) else {
+                    start += 1
+                    continue
+                }
+                var end = start + 1
+                while end < batch.count, filter.matches(batch[end].route) { end += 1 }
+                guard client.write(frames.frames(start..<end, client.framing)) else {
                     overBound.append(client)
                     break
                 }
+                start = end
             }
-            if wrote { client.flush() }
         }
         overBound.forEach(queueFull)
     }
@@ -122,7 +127,7 @@ final class StreamHub: @unchecked Sendable {
             case .send(let message, let clients):
                 guard let position = registry.position else { continue }
                 var frames = FrameCache([message], epoch: position.epoch, seqs: [position.seq])
-                for client in clients where client.write(frames.frame(0, client.framing)) { client.flush() }
+                for client in clients { _ = client.write(frames.frames(0..<1, client.framing)) }
             case .ping(let clients):
                 clients.forEach { $0.sendPing() }
             case .close(let clients, let code, let reason):

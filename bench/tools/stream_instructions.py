@@ -29,7 +29,7 @@ import psycopg
 MARK = b'"type":"bench.tick"'
 CONNECTED = b'"type":"connected"'
 PERF_EVENTS = ["raw_syscalls:sys_enter", "syscalls:sys_enter_write", "syscalls:sys_enter_writev",
-               "syscalls:sys_enter_sendmsg", "syscalls:sys_enter_epoll_wait", "syscalls:sys_enter_read",
+               "syscalls:sys_enter_sendmsg", "syscalls:sys_enter_sendto", "syscalls:sys_enter_epoll_wait", "syscalls:sys_enter_read",
                "context-switches"]
 
 

@@ -29,6 +29,7 @@ def figure(r, key):
         "write": perf.get("syscalls:sys_enter_write"),
         "writev": perf.get("syscalls:sys_enter_writev"),
         "sendmsg": perf.get("syscalls:sys_enter_sendmsg"),
+        "sendto (send)": perf.get("syscalls:sys_enter_sendto"),
         "epoll_wait": perf.get("syscalls:sys_enter_epoll_wait"),
         "read": perf.get("syscalls:sys_enter_read"),
         "context switches": perf.get("context-switches"),
@@ -38,7 +39,7 @@ def figure(r, key):
     return per_frame(r, values[key])
 
 
-keys = ["user instructions (callgrind)", "system calls", "write", "writev", "sendmsg", "epoll_wait", "read",
+keys = ["user instructions (callgrind)", "system calls", "write", "writev", "sendmsg", "sendto (send)", "epoll_wait", "read",
         "context switches", "utime µs (load-dependent)", "stime µs (load-dependent)"]
 first = merged[sides[0]]
 print(f"{first['clients']} clients, {first['events']} events in lockstep ({first['frames']} frames), "
