@@ -129,14 +129,14 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// false when that left the queue over its bound (the hub then asks the registry whether this is a slow
     /// consumer). A closing client takes nothing and reports no trouble.
     func write(_ buffer: ByteBuffer) -> Bool {
-        guard !closing, let core else { return true }
         var rest = buffer
-        if let socket, !queuedInNIO || (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
+        if let socket, !closing, !queuedInNIO || (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
             let sent = buffer.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             queuedInNIO = sent != buffer.readableBytes
             guard queuedInNIO else { return true }
             rest.moveReaderIndex(forwardBy: max(0, sent))  // on an error NIO's own write meets it and closes
         }
+        guard !closing, let core else { return true }
         core.write0(NIOAny(rest), promise: nil)
         core.flush0()
         return channel?.isWritable ?? true

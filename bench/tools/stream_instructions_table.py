@@ -25,6 +25,7 @@ def figure(r, key):
     perf = r.get("perf", {})
     values = {
         "user instructions (callgrind)": r.get("ir"),
+        "the 1 s timer's instructions (apart)": r.get("ir_timer"),
         "system calls": perf.get("raw_syscalls:sys_enter"),
         "write": perf.get("syscalls:sys_enter_write"),
         "writev": perf.get("syscalls:sys_enter_writev"),
@@ -39,7 +40,7 @@ def figure(r, key):
     return per_frame(r, values[key])
 
 
-keys = ["user instructions (callgrind)", "system calls", "write", "writev", "sendmsg", "sendto (send)", "epoll_wait", "read",
+keys = ["user instructions (callgrind)", "the 1 s timer's instructions (apart)", "system calls", "write", "writev", "sendmsg", "sendto (send)", "epoll_wait", "read",
         "context switches", "utime µs (load-dependent)", "stime µs (load-dependent)"]
 first = merged[sides[0]]
 print(f"{first['clients']} clients, {first['events']} events in lockstep ({first['frames']} frames), "
@@ -49,7 +50,7 @@ print(head)
 print("|---" * (len(sides) + 1 + (len(sides) == 2)) + "|")
 for key in keys:
     vals = [figure(merged[s], key) for s in sides]
-    cells = ["–" if v is None else (f"{v:,.0f}" if key.startswith("user") else f"{v:.3f}") for v in vals]
+    cells = ["–" if v is None else (f"{v:,.0f}" if "instructions" in key else f"{v:.3f}") for v in vals]
     ratio = ""
     if len(sides) == 2:
         ratio = " | " + (f"{vals[1] / vals[0]:.3f}" if vals[0] and vals[1] is not None else "–")
