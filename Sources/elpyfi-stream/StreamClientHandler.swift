@@ -35,10 +35,12 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// The socket's write queue, set once the encoder is in place (writing here bypasses frame encoding).
     private var core: ChannelCore?
     /// The socket, for live frames; nil before the encoder, without a checked descriptor, and once closed.
-    private var socket: CInt?
+    /// Unchecked exclusivity (here and below): touched on the loop only, never in overlapping accesses, and the
+    /// runtime check was a sixth of a frame's instructions.
+    @exclusivity(unchecked) private var socket: CInt?
     /// NIO may hold bytes of this client's: live frames go through it too until it has written them.
-    private var queuedInNIO = false
-    private var closing = false
+    @exclusivity(unchecked) private var queuedInNIO = false
+    @exclusivity(unchecked) private var closing = false
 
     private static let pong = ByteBuffer(bytes: WebSocketWire.frame(.text, payload: Array("pong".utf8)))
     private static let pings = Framing.allCases.map { ByteBuffer(bytes: $0.ping) }
@@ -129,14 +131,18 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// false when that left the queue over its bound (the hub then asks the registry whether this is a slow
     /// consumer). A closing client takes nothing and reports no trouble.
     func write(_ buffer: ByteBuffer) -> Bool {
-        var rest = buffer
+        var sent = 0
         if let socket, !closing, !queuedInNIO || (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
-            let sent = buffer.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            queuedInNIO = sent != buffer.readableBytes
-            guard queuedInNIO else { return true }
-            rest.moveReaderIndex(forwardBy: max(0, sent))  // on an error NIO's own write meets it and closes
+            sent = buffer.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent == buffer.readableBytes {
+                queuedInNIO = false
+                return true
+            }
+            queuedInNIO = true
         }
         guard !closing, let core else { return true }
+        var rest = buffer
+        rest.moveReaderIndex(forwardBy: max(0, sent))  // on an error (-1) NIO's own write meets it and closes
         core.write0(NIOAny(rest), promise: nil)
         core.flush0()
         return channel?.isWritable ?? true

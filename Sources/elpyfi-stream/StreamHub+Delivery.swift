@@ -4,16 +4,10 @@ import NIOCore
 /// The fan-out: what a batch of events writes is worked out once per audience (the clients that share a filter
 /// and a framing), so that the loop over clients only writes bytes that already exist, as nchan does.
 extension StreamHub {
-    /// Live clients that receive the same bytes.
-    struct Audience {
-        /// What the clients share.
-        struct Key: Hashable {
-            let filter: StreamFilter
-            let framing: Framing
-        }
-
-        let key: Key
-        var clients: [StreamClientHandler]
+    /// What the clients of one audience share.
+    struct Audience: Hashable {
+        let filter: StreamFilter
+        let framing: Framing
     }
 
     /// A batch of numbered events in NOTIFY order: each live client is written every event its filter matches,
@@ -22,13 +16,23 @@ extension StreamHub {
     /// closing one never changes the registry while it is being read.
     func deliver(_ batch: [RelayedEvent]) {
         for event in batch { registry.relay(event) }
-        if audiencesGeneration != registry.generation { regroup() }
+        if audiencesGeneration != registry.generation {
+            // Regrouped only when the set of live clients changes, not per batch.
+            var groups: [Audience: [StreamClientHandler]] = [:]
+            registry.forEachLive { client, filter in groups[Audience(filter: filter, framing: client.framing), default: []].append(client) }
+            audiences = groups.map { ($0.key, $0.value) }
+            audiencesGeneration = registry.generation
+        }
         guard let epoch = registry.position?.epoch else { return }
         var frames = FrameCache(batch.map(\.message), epoch: epoch, seqs: batch.map(\.seq))
         var overBound: [StreamClientHandler] = []
-        for audience in audiences {
-            let writes = StreamHub.runs(of: batch, matching: audience.key.filter).map { frames.frames($0, audience.key.framing) }
-            for client in audience.clients {
+        for (audience, clients) in audiences {
+            var runs: [Range<Int>] = []
+            for index in batch.indices where audience.filter.matches(batch[index].route) {
+                if let last = runs.last, last.upperBound == index { runs[runs.count - 1] = last.lowerBound..<index + 1 } else { runs.append(index..<index + 1) }
+            }
+            let writes = runs.map { frames.frames($0, audience.framing) }
+            for client in clients {
                 for bytes in writes where !client.write(bytes) {
                     overBound.append(client)
                     break
@@ -36,34 +40,5 @@ extension StreamHub {
             }
         }
         overBound.forEach(queueFull)
-    }
-
-    /// The registry's live clients by filter and framing: rebuilt only when that set changes, not per batch.
-    private func regroup() {
-        var index: [Audience.Key: Int] = [:]
-        audiences.removeAll(keepingCapacity: true)
-        registry.forEachLive { client, filter in
-            let key = Audience.Key(filter: filter, framing: client.framing)
-            if let at = index[key] {
-                audiences[at].clients.append(client)
-            } else {
-                index[key] = audiences.count
-                audiences.append(Audience(key: key, clients: [client]))
-            }
-        }
-        audiencesGeneration = registry.generation
-    }
-
-    /// The runs of consecutive events of `batch` that `filter` matches.
-    private static func runs(of batch: [RelayedEvent], matching filter: StreamFilter) -> [Range<Int>] {
-        var runs: [Range<Int>] = []
-        for index in batch.indices where filter.matches(batch[index].route) {
-            if let last = runs.last, last.upperBound == index {
-                runs[runs.count - 1] = last.lowerBound..<index + 1
-            } else {
-                runs.append(index..<index + 1)
-            }
-        }
-        return runs
     }
 }

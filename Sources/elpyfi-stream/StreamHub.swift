@@ -34,7 +34,7 @@ final class StreamHub: @unchecked Sendable {
     private let inbox = LoopInbox<RelayedEvent>()
     private let backlog: DeliveryBacklog
     /// The registry's live clients as of `audiencesGeneration`, by what they receive (`StreamHub+Delivery.swift`).
-    var audiences: [Audience] = []
+    var audiences: [(Audience, [StreamClientHandler])] = []
     var audiencesGeneration = -1
 
     init(loop: EventLoop, shared: StreamHubs, counters: StreamStats.LoopCounters, config: Config) {
