@@ -1,18 +1,13 @@
 import ElpyfiStream
 import NIOCore
 import NIOWebSocket
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One stream client, WebSocket or SSE (`framing`): answers pings, reports liveness and back-pressure to the hub,
 /// writes frames. The transports differ only in `Framing`'s bytes and in what a client may send (an SSE client sends
 /// nothing after its request: its reads are ignored, and its keep-alive comment stands in for an answered ping).
 ///
 /// Frames arrive already framed (the same bytes for every client of the loop). A live frame goes to the socket in
-/// one `send` while NIO holds nothing of this client's (`SocketDescriptor`); what the kernel does not take, and
+/// one `send` while NIO holds nothing of this client's (`SocketWriter`); what the kernel does not take, and
 /// every other write (first frames, replay, pongs, close), goes to the channel's core (`ChannelCore.write0`/`flush0`,
 /// what NIO's head handler calls: past the encoder and the pipeline walk), and live frames then queue behind it
 /// until NIO has written it all, so bytes never overtake each other. Nothing outbound sits between the encoder
@@ -37,9 +32,7 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// The socket, for live frames; nil before the encoder, without a checked descriptor, and once closed.
     /// Unchecked exclusivity (here and below): touched on the loop only, never in overlapping accesses, and the
     /// runtime check was a sixth of a frame's instructions.
-    @exclusivity(unchecked) private var socket: CInt?
-    /// NIO may hold bytes of this client's: live frames go through it too until it has written them.
-    @exclusivity(unchecked) private var queuedInNIO = false
+    @exclusivity(unchecked) private var socket: SocketWriter?
     @exclusivity(unchecked) private var closing = false
 
     private static let pong = ByteBuffer(bytes: WebSocketWire.frame(.text, payload: Array("pong".utf8)))
@@ -61,7 +54,7 @@ final class StreamClientHandler: ChannelInboundHandler {
         // SSE writes raw bytes from its first (the response head, `Framing.preamble`): no encoder to wait for.
         if framing == .serverSentEvents || (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
             core = context.channel._channelCore
-            socket = SocketDescriptor.of(context.channel)
+            socket = SocketWriter(context.channel)
         }
         if !framing.preamble.isEmpty { writePaced(ByteBuffer(bytes: framing.preamble)) }
         guard core != nil, hub.admit(self) else {
@@ -131,18 +124,11 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// false when that left the queue over its bound (the hub then asks the registry whether this is a slow
     /// consumer). A closing client takes nothing and reports no trouble.
     func write(_ buffer: ByteBuffer) -> Bool {
-        var sent = 0
-        if let socket, !closing, !queuedInNIO || (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 {
-            sent = buffer.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent == buffer.readableBytes {
-                queuedInNIO = false
-                return true
-            }
-            queuedInNIO = true
-        }
-        guard !closing, let core else { return true }
+        guard !closing else { return true }
+        let sent = socket?.write(buffer) { (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 } ?? 0
+        guard sent != buffer.readableBytes, let core else { return true }
         var rest = buffer
-        rest.moveReaderIndex(forwardBy: max(0, sent))  // on an error (-1) NIO's own write meets it and closes
+        rest.moveReaderIndex(forwardBy: max(0, sent))
         core.write0(NIOAny(rest), promise: nil)
         core.flush0()
         return channel?.isWritable ?? true
@@ -151,7 +137,7 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// Queues a frame without judging the queue: replay and first frames, written only while `isWritable`.
     func writePaced(_ buffer: ByteBuffer) {
         guard !closing, let core else { return }
-        queuedInNIO = true
+        socket?.queuedInNIO = true
         core.write0(NIOAny(buffer), promise: nil)
     }
 
