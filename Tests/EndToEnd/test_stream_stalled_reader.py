@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 
-from kernel_queues import send_queues
+from kernel_queues import held, sidecar_port
 from test_stream_support import FrameReader, connect, raw_handshake, recv_connected, unique_strategy
 
 PROBE_CLIENTS = 8  # consecutive connections: NIO spreads them over every event loop, the stalled client's too
@@ -25,18 +24,9 @@ LIVE = 200
 WAIT = 60.0
 
 
-def _sidecar_port() -> int:
-    return int(os.environ["ELPYFI_STREAM_LISTEN"].rsplit(":", 1)[1])
-
-
-def _held(port: int) -> dict[str, tuple[int, int]]:
-    """{peer: (bytes the kernel holds to send, send buffer)} of the sidecar's connections that hold any."""
-    return {q.peer: (q.queued, q.limit) for q in send_queues(port) if q.queued > 0}
-
-
 def test_a_stalled_reader_that_reads_again_gets_every_event_once_in_order(ws_url, api_key, stack):
     stalled_strategy, probe = unique_strategy("stall"), unique_strategy("probe")
-    port = _sidecar_port()
+    port = sidecar_port()
     stalled, status, _, rest = raw_handshake(ws_url, f"/ws?strategy={stalled_strategy}", {"X-API-Key": api_key}, rcvbuf=4096)
     assert status == 101
     payload = json.dumps({"type": "trade.executed", "data": {"strategy": stalled_strategy, "n": "NNNN", "pad": "z" * EVENT_PAD}})
@@ -49,7 +39,7 @@ def test_a_stalled_reader_that_reads_again_gets_every_event_once_in_order(ws_url
                 await recv_connected(ws)
             flooded, round_ = 0, 0
             while True:
-                before = _held(port)
+                before = held(port)
                 conn.execute("SELECT pg_notify('trading_events', replace(%s, '\"NNNN\"', g::text)) "
                              "FROM generate_series(%s::int, %s::int) g", (payload, flooded + 1, flooded + STEP))
                 flooded += STEP
@@ -58,7 +48,7 @@ def test_a_stalled_reader_that_reads_again_gets_every_event_once_in_order(ws_url
                     while json.loads(await asyncio.wait_for(ws.recv(), WAIT))["data"]["n"] != round_:
                         pass
                 round_ += 1
-                after = _held(port)
+                after = held(port)
                 if any(peer in after and after[peer][0] >= limit // 2 and after[peer][0] - queued < STEP * EVENT_PAD // 2
                        for peer, (queued, limit) in before.items()):
                     return flooded  # the kernel took under half the step: the rest waits in the sidecar
