@@ -6,13 +6,15 @@ import NIOWebSocket
 /// writes frames. The transports differ only in `Framing`'s bytes and in what a client may send (an SSE client sends
 /// nothing after its request: its reads are ignored, and its keep-alive comment stands in for an answered ping).
 ///
-/// Frames arrive already framed (the same `ByteBuffer` for every client of the loop), so they go straight to
-/// the channel's core (`ChannelCore.write0`/`flush0`, what NIO's head handler calls): past the encoder and the
-/// pipeline walk, with no per-client encoding, allocation or promise (the walk was 13 % of a frame's
-/// instructions, callgrind). Nothing outbound sits between the encoder and the head after the upgrade, so
-/// this writes exactly what the encoder's context would; `core` exists only while the encoder does. The send queue is NIO's, bounded by the
-/// channel's write-buffer watermark (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves it over the
-/// bound is reported to the hub, while replay writes are paced by writability instead.
+/// Frames arrive already framed (the same bytes for every client of the loop). A live frame goes to the socket in
+/// one `send` while NIO holds nothing of this client's (`SocketWriter`); what the kernel does not take, and
+/// every other write (first frames, replay, pongs, close), goes to the channel's core (`ChannelCore.write0`/`flush0`,
+/// what NIO's head handler calls: past the encoder and the pipeline walk), and live frames then queue behind it
+/// until NIO has written it all, so bytes never overtake each other. Nothing outbound sits between the encoder
+/// and the head after the upgrade, so this writes exactly what the encoder's context would; `core` exists only
+/// while the encoder does. The send queue is NIO's, bounded by the channel's write-buffer watermark
+/// (`ELPYFI_STREAM_CLIENT_QUEUE_BYTES`): a live write that leaves it over the bound is reported to the hub,
+/// while replay writes are paced by writability instead.
 final class StreamClientHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -27,7 +29,11 @@ final class StreamClientHandler: ChannelInboundHandler {
     private var channel: Channel?
     /// The socket's write queue, set once the encoder is in place (writing here bypasses frame encoding).
     private var core: ChannelCore?
-    private var closing = false
+    /// The socket, for live frames; nil before the encoder, without a checked descriptor, and once closed.
+    /// Unchecked exclusivity (here and below): touched on the loop only, never in overlapping accesses, and the
+    /// runtime check was a sixth of a frame's instructions.
+    @exclusivity(unchecked) private var socket: SocketWriter?
+    @exclusivity(unchecked) private var closing = false
 
     private static let pong = ByteBuffer(bytes: WebSocketWire.frame(.text, payload: Array("pong".utf8)))
     private static let pings = Framing.allCases.map { ByteBuffer(bytes: $0.ping) }
@@ -48,6 +54,7 @@ final class StreamClientHandler: ChannelInboundHandler {
         // SSE writes raw bytes from its first (the response head, `Framing.preamble`): no encoder to wait for.
         if framing == .serverSentEvents || (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
             core = context.channel._channelCore
+            socket = SocketWriter(context.channel)
         }
         if !framing.preamble.isEmpty { writePaced(ByteBuffer(bytes: framing.preamble)) }
         guard core != nil, hub.admit(self) else {
@@ -60,9 +67,11 @@ final class StreamClientHandler: ChannelInboundHandler {
         hub.removed(self)
         channel = nil
         core = nil
+        socket = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        socket = nil  // closed: the number may soon name another connection
         hub.removed(self)
         context.fireChannelInactive()
     }
@@ -111,21 +120,28 @@ final class StreamClientHandler: ChannelInboundHandler {
     /// True while frames may be queued and the queue is under its bound (paced replay writes only then).
     var isWritable: Bool { !closing && core != nil && channel?.isWritable == true }
 
-    /// Queues a live frame; false when that left the queue over its bound (the hub then asks the registry
-    /// whether this is a slow consumer). A closing client takes nothing and reports no trouble.
+    /// Sends live frames (one `send` when NIO holds nothing of ours, else queued and flushed behind what it holds);
+    /// false when that left the queue over its bound (the hub then asks the registry whether this is a slow
+    /// consumer). A closing client takes nothing and reports no trouble.
     func write(_ buffer: ByteBuffer) -> Bool {
-        guard !closing, let core else { return true }
-        core.write0(NIOAny(buffer), promise: nil)
+        guard !closing else { return true }
+        let sent = socket?.write(buffer) { (try? channel?.syncOptions?.getOption(.bufferedWritableBytes)) == 0 } ?? 0
+        guard sent != buffer.readableBytes, let core else { return true }
+        var rest = buffer
+        rest.moveReaderIndex(forwardBy: max(0, sent))
+        core.write0(NIOAny(rest), promise: nil)
+        core.flush0()
         return channel?.isWritable ?? true
     }
 
     /// Queues a frame without judging the queue: replay and first frames, written only while `isWritable`.
     func writePaced(_ buffer: ByteBuffer) {
         guard !closing, let core else { return }
+        socket?.queuedInNIO = true
         core.write0(NIOAny(buffer), promise: nil)
     }
 
-    /// Sends what `write` queued.
+    /// Sends what `writePaced` queued.
     func flush() {
         core?.flush0()
     }

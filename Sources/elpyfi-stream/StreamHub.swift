@@ -8,8 +8,8 @@ import NIOCore
 /// There is one hub per loop (`StreamHubs`). Every method runs on `loop` (the listener thread hops here through
 /// `post`), so the registry needs no lock; what other threads read goes through `counters` and `sequencer`.
 /// That is what `@unchecked Sendable` rests on, so each entry point checks it (`preconditionInEventLoop`).
-/// Clients (`StreamHub+Clients.swift`), HTTP answers (`StreamHub+HTTP.swift`) and shutdown
-/// (`StreamHub+Shutdown.swift`) are extensions; this file holds the listener's side and the fan-out.
+/// Clients (`StreamHub+Clients.swift`), the fan-out (`StreamHub+Delivery.swift`), HTTP answers
+/// (`StreamHub+HTTP.swift`) and shutdown (`StreamHub+Shutdown.swift`) are extensions; this file holds the listener's side.
 final class StreamHub: @unchecked Sendable {
     let loop: EventLoop
     let gate: UpgradeGate
@@ -33,9 +33,9 @@ final class StreamHub: @unchecked Sendable {
     /// What the listener thread posted for this loop (`post`), drained all at once.
     private let inbox = LoopInbox<RelayedEvent>()
     private let backlog: DeliveryBacklog
-    /// The registry's live clients as of `recipientsGeneration`: rebuilt only when that set changes, not per batch.
-    private var recipients: [StreamClientHandler] = []
-    private var recipientsGeneration = -1
+    /// The registry's live clients as of `audiencesGeneration`, by what they receive (`StreamHub+Delivery.swift`).
+    var audiences: [(Audience, [StreamClientHandler])] = []
+    var audiencesGeneration = -1
 
     init(loop: EventLoop, shared: StreamHubs, counters: StreamStats.LoopCounters, config: Config) {
         self.loop = loop
@@ -85,35 +85,6 @@ final class StreamHub: @unchecked Sendable {
         }
     }
 
-    /// A batch of numbered events in NOTIFY order, written client by client: each live client is written every
-    /// event its filter matches, each frame built once per loop and framing (`FrameCache`), then flushed once,
-    /// so the frames a client gets from one batch leave in one `writev`. Slow consumers are judged after the
-    /// writes, so that closing one never changes the registry while it is being read.
-    private func deliver(_ batch: [RelayedEvent]) {
-        for event in batch { registry.relay(event) }
-        if recipientsGeneration != registry.generation {
-            recipients.removeAll(keepingCapacity: true)
-            registry.forEachLive { client, _ in recipients.append(client) }
-            recipientsGeneration = registry.generation
-        }
-        guard let epoch = registry.position?.epoch else { return }
-        var frames = FrameCache(batch.map(\.message), epoch: epoch, seqs: batch.map(\.seq))
-        var overBound: [StreamClientHandler] = []
-        for client in recipients {
-            let filter = client.subscription.filter
-            var wrote = false
-            for index in batch.indices where filter.matches(batch[index].route) {
-                wrote = true
-                guard client.write(frames.frame(index, client.framing)) else {
-                    overBound.append(client)
-                    break
-                }
-            }
-            if wrote { client.flush() }
-        }
-        overBound.forEach(queueFull)
-    }
-
     /// Performs the registry's actions: control messages are framed once per framing for all recipients.
     /// Their id is the current position (`stream.resumed`: the new epoch's seq 0).
     func perform(_ actions: [ClientRegistry<StreamClientHandler>.Action]) {
@@ -122,7 +93,7 @@ final class StreamHub: @unchecked Sendable {
             case .send(let message, let clients):
                 guard let position = registry.position else { continue }
                 var frames = FrameCache([message], epoch: position.epoch, seqs: [position.seq])
-                for client in clients where client.write(frames.frame(0, client.framing)) { client.flush() }
+                for client in clients { _ = client.write(frames.frames(0..<1, client.framing)) }
             case .ping(let clients):
                 clients.forEach { $0.sendPing() }
             case .close(let clients, let code, let reason):

@@ -1,11 +1,12 @@
 """What the kernel holds for the sidecar's TCP connections (`ss -tmn`), so that a test can wait until a client's
 connection is stalled (the kernel takes no more bytes for it) instead of sleeping and hoping it is.
 
-No tests here. Used by test_stream_slow_consumer.py and test_stream_resume.py.
+No tests here. Used by test_stream_slow_consumer.py, test_stream_stalled_reader.py and test_stream_resume.py.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -39,3 +40,13 @@ def send_queues(port: int) -> list[SendQueue]:
             queues.append(SendQueue(peer, mem.get("w", 0), mem.get("tb", 0)))
             peer = None
     return queues
+
+
+def sidecar_port() -> int:
+    """The test stack's sidecar port (ELPYFI_STREAM_LISTEN)."""
+    return int(os.environ["ELPYFI_STREAM_LISTEN"].rsplit(":", 1)[1])
+
+
+def held(port: int) -> dict[str, tuple[int, int]]:
+    """{peer: (bytes the kernel holds to send, send buffer)} of the connections of `port` that hold any."""
+    return {q.peer: (q.queued, q.limit) for q in send_queues(port) if q.queued > 0}

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 
-from kernel_queues import send_queues
+from kernel_queues import held, sidecar_port
 from test_stream_support import FrameReader, close_code, connect, health, raw_handshake, unique_strategy, recv_connected
 
 PROBE_CLIENTS = 50
@@ -26,18 +25,9 @@ MAX_FLOOD = 20000
 WAIT = 60.0
 
 
-def _sidecar_port() -> int:
-    return int(os.environ["ELPYFI_STREAM_LISTEN"].rsplit(":", 1)[1])
-
-
-def _held(port: int) -> dict[str, tuple[int, int]]:
-    """{peer: (bytes the kernel holds to send, send buffer)} of the sidecar's connections that hold any."""
-    return {q.peer: (q.queued, q.limit) for q in send_queues(port) if q.queued > 0}
-
-
 def test_slow_client_is_closed_with_1008_while_50_others_keep_receiving(base_url, ws_url, api_key, stack):
     flood, probe = unique_strategy("flood"), unique_strategy("probe")
-    port = _sidecar_port()
+    port = sidecar_port()
     before = health(base_url).json()["slow_consumers_closed"]
 
     # The slow client: a tiny receive buffer, and it reads nothing after the handshake.
@@ -75,7 +65,7 @@ def test_slow_client_is_closed_with_1008_while_50_others_keep_receiving(base_url
             with stack.connect() as conn:
                 flooded, n = 0, 0
                 while True:
-                    held_before = _held(port)
+                    held_before = held(port)
                     step = SMALL_STEP if held_before else BIG_STEP
                     with conn.transaction():
                         conn.execute("SELECT pg_notify('trading_events', replace(%s, 'NNNN', g::text)) "
@@ -84,7 +74,7 @@ def test_slow_client_is_closed_with_1008_while_50_others_keep_receiving(base_url
                     body = {"type": "trade.executed", "data": {"strategy": probe, "sent": time.time(), "n": n}}
                     conn.notify(body)
                     await everyone_has(n)  # NOTIFY order: the sidecar has handled this round's flood step
-                    held_after = _held(port)
+                    held_after = held(port)
                     closed = (await asyncio.to_thread(health, base_url)).json()["slow_consumers_closed"] > before
                     rounds.append((held_before, held_after, step * EVENT_PAD, closed))
                     n += 1

@@ -42,7 +42,7 @@ public enum StreamKind: String, Sendable, CaseIterable {
 }
 
 /// One client's subscription: a stream, optionally narrowed to one strategy.
-public struct StreamFilter: Sendable, Equatable {
+public struct StreamFilter: Sendable, Hashable {
     /// Which stream (`/ws`, `/ws/signals`, `/ws/trades`).
     public var kind: StreamKind
     /// `?strategy=`: only events whose `data.strategy` equals it.
