@@ -36,7 +36,7 @@ final class PostgresDatabase: Database {
         }
         observe(reached: true)
         let (values, byteCount) = result.allValues()
-        return QueryRows(rowCount: result.rowCount, columnCount: result.columnCount, values: values, valueBytes: byteCount,
+        return QueryRows(rowCount: result.rowCount, columnCount: result.columnCount, values: values, trustedValueBytes: byteCount,
                          keepingAlive: result)
     }
 

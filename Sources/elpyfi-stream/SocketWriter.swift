@@ -15,8 +15,9 @@ import Darwin
 struct SocketWriter {
     private let fd: CInt
     /// NIO may hold bytes of this client's (its own writes, or what the kernel did not take from ours): sending
-    /// directly waits until NIO has written them, so bytes never overtake each other.
-    var queuedInNIO = false
+    /// directly waits until NIO has written them, so bytes never overtake each other. True at first, so the
+    /// first direct send asks NIO rather than trusting that the upgrade's own writes have all left.
+    var queuedInNIO = true
 
     /// `channel`'s socket, checked against its local and remote ports.
     init?(_ channel: Channel) {
@@ -28,7 +29,8 @@ struct SocketWriter {
     }
 
     /// Sends `buffer` unless NIO holds bytes of ours (`nioIsEmpty`, asked only then): the count the kernel took,
-    /// 0 when nothing was tried, -1 on an error (NIO's own write then meets it and closes).
+    /// 0 when nothing was tried, -1 when it took nothing (a full socket, an interrupt, a broken connection: the
+    /// caller hands the whole frame to NIO, which waits for room or meets the error and closes).
     mutating func write(_ buffer: ByteBuffer, nioIsEmpty: () -> Bool) -> Int {
         guard !queuedInNIO || nioIsEmpty() else { return 0 }
         let sent = buffer.withUnsafeReadableBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -55,6 +55,7 @@ final class StreamClientHandler: ChannelInboundHandler {
         if framing == .serverSentEvents || (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) != nil {
             core = context.channel._channelCore
             socket = SocketWriter(context.channel)
+            if socket == nil { hub.noteNoDirectWrites() }
         }
         if !framing.preamble.isEmpty { writePaced(ByteBuffer(bytes: framing.preamble)) }
         guard core != nil, hub.admit(self) else {

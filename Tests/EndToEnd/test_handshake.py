@@ -187,7 +187,7 @@ class Client:
         return True
 
 
-def _follow_ws(client: Client, ws_url: str, epoch: str, seq: int, on_first) -> None:
+def _follow_ws(client: Client, ws_url: str, epoch: str, seq: int, on_event) -> None:
     path = f"/ws?strategy={client.strategy}&since={seq}&epoch={epoch}"
     with ws_connect(ws_url + path, additional_headers={"X-API-Key": client.key}, open_timeout=10) as ws:
         while True:
@@ -195,11 +195,11 @@ def _follow_ws(client: Client, ws_url: str, epoch: str, seq: int, on_first) -> N
             check_frame(path, text)
             if not client.apply(_decimal_json(text)):
                 return
-            on_first()
+            on_event()
 
 
-def _follow_sse(client: Client, epoch: str, seq: int, on_first) -> None:
-    path = f"/sse?strategy={client.strategy}"
+def _follow_sse(client: Client, epoch: str, seq: int, on_event) -> None:
+    path = f"/sse?strategy={client.strategy}"  # SseReader checks each message and id against asyncapi.yaml
     with SseReader(client.base_url, path, {"X-API-Key": client.key, "Last-Event-ID": f"{epoch}:{seq}"},
                    timeout=RECV_TIMEOUT) as sse:
         assert sse.status == 200, sse.body
@@ -208,7 +208,7 @@ def _follow_sse(client: Client, epoch: str, seq: int, on_first) -> None:
             assert message is not None, "the response ended before the END marker"
             if not client.apply(_decimal_json(message["data"])):
                 return
-            on_first()
+            on_event()
 
 
 @pytest.fixture

@@ -55,9 +55,13 @@ public struct QueryRows {
 
     /// `values` holds `rowCount × columnCount` entries, row by row, pointing into memory `owner` keeps alive;
     /// SQL NULL is a buffer whose `baseAddress` is nil; `valueBytes` is the sum of their counts.
-    /// The adapter's form: it gathers the values and their total in its one pass over the result.
-    public init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>], valueBytes: Int, keepingAlive owner: AnyObject?) {
+    /// The adapter's form: it gathers the values and their total in its one pass over the result. The encoder sizes
+    /// its buffer from `trustedValueBytes` and writes through raw pointers, so a total below the real one would
+    /// overrun it: hence package access only (the adapter in this package), checked in debug builds.
+    package init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>], trustedValueBytes valueBytes: Int,
+                 keepingAlive owner: AnyObject?) {
         precondition(values.count == rowCount * columnCount, "QueryRows: values do not fill rows × columns")
+        assert(valueBytes == values.reduce(0) { $0 + $1.count }, "QueryRows: valueBytes is not the values' total")
         self.rowCount = rowCount
         self.columnCount = columnCount
         self.values = values
@@ -72,13 +76,18 @@ public struct QueryRows {
             guard let value else { return UnsafeBufferPointer<UInt8>(start: nil, count: 0) }
             return value.baseAddress == nil ? QueryRows.emptyValue : value
         }
-        self.init(rowCount: rowCount, columnCount: columnCount, values: plain, valueBytes: plain.reduce(0) { $0 + $1.count },
+        self.init(rowCount: rowCount, columnCount: columnCount, values: plain, trustedValueBytes: plain.reduce(0) { $0 + $1.count },
                   keepingAlive: owner)
     }
 
     /// A non-NULL empty value whose buffer had no address of its own.
     private static var emptyValue: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: UnsafePointer(emptyByte), count: 0) }
-    nonisolated(unsafe) private static let emptyByte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    /// Holds a 0, as libpq's terminator would: an empty boolean reads its first byte.
+    nonisolated(unsafe) private static let emptyByte: UnsafeMutablePointer<UInt8> = {
+        let byte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        byte.initialize(to: 0)
+        return byte
+    }()
 
     /// One value's bytes, copied (nil is SQL NULL): for the odd check, not the encoder's loop.
     func value(row: Int, column: Int) -> [UInt8]? {

@@ -34,17 +34,18 @@ public enum RowEncoder {
                     let start = buffer.baseAddress!
                     var out = start
                     if asArray { out.put(UInt8(ascii: "[")) }
-                    var rowStart = values.baseAddress!
-                    for row in 0..<rowsToWrite {
-                        if row > 0 { out.put(UInt8(ascii: ",")) }
-                        out.put(UInt8(ascii: "{"))
-                        for column in 0..<columns.count {
-                            let layout = columns[column]
-                            out.putWords(prefixes + layout.prefixStart, count: layout.prefixCount)
-                            write(rowStart[column], kind: layout.kind, into: &out)
+                    if rowsToWrite > 0, var rowStart = values.baseAddress {  // an empty array need not have an address
+                        for row in 0..<rowsToWrite {
+                            if row > 0 { out.put(UInt8(ascii: ",")) }
+                            out.put(UInt8(ascii: "{"))
+                            for index in 0..<columns.count {
+                                let column = columns[index]
+                                out.putWords(prefixes + column.prefixStart, count: column.prefixCount)
+                                write(rowStart[index], kind: column.kind, into: &out)
+                            }
+                            out.put(UInt8(ascii: "}"))
+                            rowStart += stride
                         }
-                        out.put(UInt8(ascii: "}"))
-                        rowStart += stride
                     }
                     if asArray { out.put(UInt8(ascii: "]")) }
                     count = out - start
