@@ -37,41 +37,41 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// The answer to a plain (not upgraded) request, and whether the connection may stay open.
-    private func answer(_ head: HTTPRequestHead, _ outcome: StreamOutcome) -> (response: APIResponse, keepAlive: Bool) {
-        switch outcome {
+    /// Answers a whole request: `/metrics`, else the gate's verdict (the upgrader's, when it kept one).
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let exposition = hub.exposition(for: head) { return answer(exposition, keepAlive: head.isKeepAlive, head, context) }
+        switch verdict.take() ?? hub.decide(head) {
         case .health:
-            return (hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match")), head.isKeepAlive)
+            answer(hub.health(ifNoneMatch: head.headers.first(name: "If-None-Match")), keepAlive: head.isKeepAlive, head, context)
         case .refuse(let refusal):
-            return (refusal.response, head.isKeepAlive && !head.isWebSocketUpgrade)
+            answer(refusal.response, keepAlive: head.isKeepAlive && !head.isWebSocketUpgrade, head, context)
+        case .upgrade(let subscription) where subscription.framing == .serverSentEvents:
+            startEvents(subscription, context)
         case .upgrade:
             // The gate said yes but NIO did not upgrade (a malformed WebSocket handshake): nothing to serve here.
-            return (StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response, false)
+            answer(StreamRefusal.streamUnavailable(retryAfterSeconds: 1).response, keepAlive: false, head, context)
         }
     }
 
-    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let exposition = hub.exposition(for: head)
-        let outcome = exposition == nil ? verdict.take() ?? hub.decide(head) : nil
-        if case .upgrade(let subscription)? = outcome, subscription.framing == .serverSentEvents {
-            // The rest of the connection is this one response: the client handler writes its head and events.
-            // NIO's pipelining handler would hold reads until a response it never sees ends: without it the
-            // client's close is read (and the client counted gone) at once, not at the next failed write.
-            let pipeline = context.pipeline.syncOperations
-            if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
-                pipeline.removeHandler(pipelining, promise: nil)
-            }
-            pipeline.removeHandler(context: context, promise: nil)
-            do {
-                try pipeline.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
-            } catch {
-                context.close(promise: nil)
-            }
-            return
+    /// The rest of the connection is this one response: the client handler writes its head and events.
+    private func startEvents(_ subscription: Subscription, _ context: ChannelHandlerContext) {
+        // NIO's pipelining handler would hold reads until a response it never sees ends: without it the
+        // client's close is read (and the client counted gone) at once, not at the next failed write.
+        let pipeline = context.pipeline.syncOperations
+        if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
+            pipeline.removeHandler(pipelining, promise: nil)
         }
-        let (response, keepAlive) = exposition.map { ($0, head.isKeepAlive) } ?? answer(head, outcome ?? .health)
-        var headers = HTTPHeaders()
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        pipeline.removeHandler(context: context, promise: nil)
+        do {
+            try pipeline.addHandler(StreamClientHandler(hub: hub, subscription: subscription))
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    /// A plain (not upgraded) answer; the connection closes after it unless `keepAlive`.
+    private func answer(_ response: APIResponse, keepAlive: Bool, _ head: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(response.headers)
         if let contentType = response.contentType { headers.add(name: "Content-Type", value: contentType) }
         if response.status != 304 { headers.add(name: "Content-Length", value: String(response.body.count)) }
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")

@@ -23,8 +23,8 @@ final class StreamClientHandler: ChannelInboundHandler {
     var id: ClientID?
     /// What the client subscribed to (its filter; the hub's per-stream count reads its kind).
     let subscription: Subscription
-    /// How this client's messages go on the wire.
-    let framing: Framing
+    /// How this client's messages go on the wire (the subscription's transport).
+    var framing: Framing { subscription.framing }
     private let hub: StreamHub
     private var channel: Channel?
     /// The socket's write queue, set once the encoder is in place (writing here bypasses frame encoding).
@@ -41,7 +41,6 @@ final class StreamClientHandler: ChannelInboundHandler {
     init(hub: StreamHub, subscription: Subscription) {
         self.hub = hub
         self.subscription = subscription
-        framing = subscription.framing
     }
 
     /// Completes when the connection is closed.

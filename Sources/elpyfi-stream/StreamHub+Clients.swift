@@ -8,7 +8,7 @@ extension StreamHub {
     /// (LISTEN went down since the upgrade was decided, or shutdown began).
     func admit(_ client: StreamClientHandler) -> Bool {
         loop.preconditionInEventLoop()
-        guard !shutdown.begun, sequencer.isListening,
+        guard !shuttingDown, shared.sequencer.isListening,
               case .admitted(let id, let messages, let replaying) = registry.admit(client, subscription: client.subscription, now: .now()),
               let position = registry.position
         else { return false }
@@ -49,7 +49,7 @@ extension StreamHub {
     /// The client's queue drained below its low watermark: carry on with its replay, if any.
     func writable(_ client: StreamClientHandler) {
         loop.preconditionInEventLoop()
-        guard !shutdown.begun else { return }
+        guard !shuttingDown else { return }
         continueReplay(client)
     }
 

@@ -12,15 +12,11 @@ import NIOCore
 /// (`StreamHub+HTTP.swift`) and shutdown (`StreamHub+Shutdown.swift`) are extensions; this file holds the listener's side.
 final class StreamHub: @unchecked Sendable {
     let loop: EventLoop
-    let gate: UpgradeGate
-    /// LISTEN's state and the stream position (the listener thread writes it).
-    let sequencer: EventSequencer
-    /// The totals `/stream/health` reports (all loops).
-    let stats: StreamStats
+    /// What every hub shares, read from there rather than copied: the gate, LISTEN's one record (`sequencer`), the
+    /// totals, the backlog and the metrics. The hubs and their owner live as long as the process.
+    let shared: StreamHubs
     /// This loop's counters (written here only).
     let counters: StreamStats.LoopCounters
-    /// Prometheus figures; nil when `ELPYFI_METRICS=0`.
-    let metrics: StreamMetrics?
     let log = Log(component: "stream")
     /// How long a closing connection may take to flush its close frame before it is cut.
     let closeGrace: TimeAmount
@@ -28,11 +24,13 @@ final class StreamHub: @unchecked Sendable {
     /// the watermark by little, yet big enough that a flush carries many frames.
     let replayStepBytes: Int
     var registry: ClientRegistry<StreamClientHandler>
-    var shutdown = ShutdownState()
+    /// Set once by `beginShutdown`: nothing is admitted from then on.
+    var shuttingDown = false
+    /// Completed once shutdown has closed every client (or cut the ones that did not answer in time).
+    let finished: EventLoopPromise<Void>
     var replayInProgress = false
     /// What the listener thread posted for this loop (`post`), drained all at once.
     private let inbox = LoopInbox<RelayedEvent>()
-    private let backlog: DeliveryBacklog
     /// The registry's live clients as of `audiencesGeneration`, by what they receive (`StreamHub+Delivery.swift`).
     var audiences: [(Audience, [StreamClientHandler])] = []
     var audiencesGeneration = -1
@@ -40,13 +38,9 @@ final class StreamHub: @unchecked Sendable {
 
     init(loop: EventLoop, shared: StreamHubs, counters: StreamStats.LoopCounters, config: Config) {
         self.loop = loop
-        gate = shared.gate
-        sequencer = shared.sequencer
-        stats = shared.stats
-        backlog = shared.backlog
-        metrics = shared.metrics
+        self.shared = shared
         self.counters = counters
-        shutdown.finished = loop.makePromise()
+        finished = loop.makePromise()
         registry = ClientRegistry(
             ring: ReplayRing.Limits(minimumEvents: config.streamRingEvents, minimumSeconds: config.streamRingSeconds),
             pingSeconds: config.streamPingSeconds, pingTimeoutSeconds: config.streamPingTimeoutSeconds)
@@ -75,8 +69,8 @@ final class StreamHub: @unchecked Sendable {
             switch news {
             case .events(let events):
                 deliver(events)
-                backlog.delivered(events.count)
-                if let metrics, let first = events.first {
+                shared.backlog.delivered(events.count)
+                if let metrics = shared.metrics, let first = events.first {
                     metrics.relayed(count: events.count, nanoseconds: Moment.now().monotonicNanoseconds &- first.receivedAt.monotonicNanoseconds)
                 }
             case .up(let epoch):

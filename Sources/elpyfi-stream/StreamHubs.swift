@@ -48,9 +48,10 @@ final class StreamHubs: Sendable {
     /// (`MemoryTrimPolicy`), so the sidecar's RSS returns near its idle size.
     func startMemoryTrim() {
         let loop = hubs[0].loop
-        let trim = TrimState()
+        // The policy's state belongs to this task, on the first loop (the box checks that it is only touched there).
+        let policy = NIOLoopBoundBox.makeBoxSendingValue(MemoryTrimPolicy(), eventLoop: loop)
         loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [stats] _ in
-            guard trim.policy.shouldTrim(clients: stats.clients) else { return }
+            guard policy.value.shouldTrim(clients: stats.clients) else { return }
             #if os(Linux)
             _ = glibcMallocTrim(0)
             #endif
@@ -64,7 +65,7 @@ final class StreamHubs: Sendable {
 
     /// Completes once every hub has closed its clients after `shutdown`.
     func waitUntilFinished() {
-        for hub in hubs { try? hub.finished.wait() }
+        for hub in hubs { try? hub.finished.futureResult.wait() }
     }
 
     /// Stop accepting (the server channel), then every hub closes its clients with 1001.
@@ -72,11 +73,6 @@ final class StreamHubs: Sendable {
         server.close(promise: nil)
         broadcast { $0.beginShutdown() }
     }
-}
-
-/// The trim policy's state: read and written only by the task on the first loop, hence `@unchecked Sendable`.
-private final class TrimState: @unchecked Sendable {
-    var policy = MemoryTrimPolicy()
 }
 
 #if os(Linux)

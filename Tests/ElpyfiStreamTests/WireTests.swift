@@ -8,15 +8,19 @@ import Testing
         let medium = WebSocketWire.frame(.text, payload: [UInt8](repeating: 0x61, count: 126))
         #expect(Array(medium.prefix(4)) == [0x81, 126, 0, 126])
         #expect(medium.count == 130)
-        let large = Framing.webSocket.frame([UInt8](repeating: 0x61, count: 70_000), id: WireTests.position)
+        let large = framed([UInt8](repeating: 0x61, count: 70_000), .webSocket)
         #expect(Array(large.prefix(10)) == [0x81, 127, 0, 0, 0, 0, 0, 0x01, 0x11, 0x70])
     }
 
-    private static let position = StreamPosition(epoch: EpochID(text: "1-00000000000000e1"), seq: 7)
+    /// `message` framed as the sidecar's `FrameCache` frames it: head, body, tail.
+    private func framed(_ message: [UInt8], _ framing: Framing) -> [UInt8] {
+        let id = StreamPosition(epoch: EpochID(text: "1-00000000000000e1"), seq: 7)
+        return framing.head(payloadCount: message.count, id: id) + framing.body(message) + framing.tail
+    }
 
     @Test func serverSentEventsCarryTheEpochAndSeqAsIdAndTheJSONOnOneDataLine() {
-        let framed = Framing.serverSentEvents.frame(Array("{\"type\":\n\"x\",\r\n\"seq\":7}".utf8), id: WireTests.position)
-        #expect(String(decoding: framed, as: UTF8.self) == "id: 1-00000000000000e1:7\ndata: {\"type\": \"x\",  \"seq\":7}\n\n")
+        let event = framed(Array("{\"type\":\n\"x\",\r\n\"seq\":7}".utf8), .serverSentEvents)
+        #expect(String(decoding: event, as: UTF8.self) == "id: 1-00000000000000e1:7\ndata: {\"type\": \"x\",  \"seq\":7}\n\n")
     }
 
     @Test func serverSentEventsStartWithTheResponseHeadAndRetryAndPingWithAComment() {

@@ -40,7 +40,7 @@ public enum EventScanner {
         for member in members {
             switch member.name {
             case "type":
-                type = member.kind == .string ? member.stringValue : nil
+                type = member.stringValue
             case "data":
                 strategy = member.nestedStrategy
             default:

@@ -34,18 +34,11 @@ extension JSONCursor {
         index += 1
         guard let byte = peek else { throw Invalid() }
         index += 1
-        let simple: UInt8?
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): simple = byte
-        case UInt8(ascii: "b"): simple = 0x08
-        case UInt8(ascii: "f"): simple = 0x0C
-        case UInt8(ascii: "n"): simple = 0x0A
-        case UInt8(ascii: "r"): simple = 0x0D
-        case UInt8(ascii: "t"): simple = 0x09
-        case UInt8(ascii: "u"): simple = nil
-        default: throw Invalid()
+        if let simple = JSONCursor.shortEscapes[byte] {
+            decoded?.append(simple)
+            return
         }
-        if let simple { decoded?.append(simple); return }
+        guard byte == UInt8(ascii: "u") else { throw Invalid() }
         var scalar = try hex4()
         // A high surrogate followed by an escaped low surrogate is one character; lone ones are legal JSON
         // (RFC 8259 §8.2) and decode to U+FFFD, which only matters for matching `type`.
@@ -65,6 +58,12 @@ extension JSONCursor {
             decoded!.append(contentsOf: String(character).utf8)
         }
     }
+
+    /// The byte each two-character escape stands for, by the letter after the backslash (RFC 8259 §7).
+    private static let shortEscapes: [UInt8: UInt8] = [
+        UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F,
+        UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
+    ]
 
     private mutating func hex4() throws(Invalid) -> UInt32 {
         guard index + 4 <= bytes.count else { throw Invalid() }

@@ -2,16 +2,13 @@ import ElpyfiCore
 
 /// One member of an object the scanner was asked to record.
 struct JSONMember {
-    enum Kind: Equatable { case string, other }
-
     /// The decoded member name.
     var name: String
     /// Index of the name's opening quote.
     var nameStart: Int
     /// One past the value's last byte.
     var valueEnd: Int
-    var kind: Kind
-    /// The decoded value, for string members named `type` or `strategy` only.
+    /// The decoded value, for string members named `type` or `strategy` only (nil for any other kind of value).
     var stringValue: String?
     /// For a member named `data` whose value is an object: its string `strategy`.
     var nestedStrategy: String?
@@ -82,13 +79,12 @@ struct JSONCursor {
     }
 
     private mutating func recordedValue(name: String, nameStart: Int, depth: Int) throws(Invalid) -> JSONMember {
-        var member = JSONMember(name: name, nameStart: nameStart, valueEnd: 0, kind: .other)
+        var member = JSONMember(name: name, nameStart: nameStart, valueEnd: 0)
         if peek == UInt8(ascii: "\"") {
-            member.kind = .string
             member.stringValue = try string(decode: name == "type" || name == "strategy")
         } else if name == "data" && depth == 0 && peek == UInt8(ascii: "{") {
             let nested = try object(depth: depth + 1, recordMembers: true)
-            member.nestedStrategy = nested.last { $0.name == "strategy" }.flatMap { $0.kind == .string ? $0.stringValue : nil }
+            member.nestedStrategy = nested.last { $0.name == "strategy" }?.stringValue
         } else {
             try value(depth: depth + 1)
         }

@@ -25,15 +25,9 @@ public struct ScannedEvent: Sendable, Equatable {
     public var route: EventRoute
     /// The object's bytes up to the insertion point.
     public var head: [UInt8]
-    /// The object's bytes from the insertion point (ends with `}`).
+    /// The object's bytes from the insertion point (ends with `}`). Made only by `EventScanner`
+    /// (the memberwise initialiser is internal): a scanned event is one that passed validation.
     public var tail: [UInt8]
-
-    /// Creates a scanned event from its parts.
-    public init(route: EventRoute, head: [UInt8], tail: [UInt8]) {
-        self.route = route
-        self.head = head
-        self.tail = tail
-    }
 
     /// The relayed JSON text with `seq` appended as the last member.
     public func json(seq: Int) -> [UInt8] {

@@ -30,11 +30,6 @@ public enum Framing: Int, Sendable, CaseIterable {
         return message.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }
     }
 
-    /// `message` framed whole (tests, and anything sent once).
-    public func frame(_ message: [UInt8], id: StreamPosition) -> [UInt8] {
-        head(payloadCount: message.count, id: id) + body(message) + tail
-    }
-
     /// What a connection of this framing gets first: nothing on a WebSocket (the upgrade answered), the response
     /// head and `retry: 2000` for SSE. The response has no length: it ends when the connection closes.
     public var preamble: [UInt8] {

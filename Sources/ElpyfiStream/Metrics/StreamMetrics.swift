@@ -14,19 +14,18 @@ public final class StreamMetrics: Sendable {
     }
 
     private let block: CounterBlock
-    private let buckets: HistogramBuckets
+    private let buckets = HistogramBuckets.relay
     private let stats: StreamStats
     private let sequencer: EventSequencer
     private let startedAtMilliseconds: Int64
 
     /// Figures over `stats`; `startedAtMilliseconds` (Unix ms) stands for the engine's last event until one arrives,
     /// so a silent engine raises the alarm `ELPYFI_ENGINE_SILENCE` after start rather than at once or never.
-    public init(stats: StreamStats, sequencer: EventSequencer, startedAtMilliseconds: Int64, buckets: HistogramBuckets = .relay) {
+    public init(stats: StreamStats, sequencer: EventSequencer, startedAtMilliseconds: Int64) {
         self.stats = stats
         self.sequencer = sequencer
-        self.buckets = buckets
         self.startedAtMilliseconds = startedAtMilliseconds
-        block = CounterBlock(count: Slot.relayBuckets + buckets.slotCount)
+        block = CounterBlock(count: Slot.relayBuckets + HistogramBuckets.relay.slotCount)
     }
 
     /// `count` events took `nanoseconds` from their notification's arrival to their frames being handed to the

@@ -25,15 +25,9 @@ extension ClientRegistry {
     public mutating func continueReplay(_ id: ClientID, maxBytes: Int, now: Moment) -> ReplayStep? {
         guard let client = clients[id], let cursor = client.replayCursor, let position else { return nil }
         let seq = position.seq
-        guard cursor < seq else {
-            clients[id]?.replayCursor = nil
-            generation += 1
-            return .caughtUp
-        }
+        guard cursor < seq else { return turnLive(id, .caughtUp) }
         guard let missed = ring.entries(after: cursor, currentSeq: seq) else {
-            clients[id]?.replayCursor = nil
-            generation += 1
-            return .gap(ControlMessages.gap(epoch: position.epoch, seq: seq, at: now))
+            return turnLive(id, .gap(ControlMessages.gap(epoch: position.epoch, seq: seq, at: now)))
         }
         var messages: [RelayedEvent] = []
         var bytes = 0
@@ -46,8 +40,15 @@ extension ClientRegistry {
             if bytes >= maxBytes { break }
         }
         // No match left means the scan reached the head: live now, rather than one more empty round.
-        clients[id]?.replayCursor = messages.isEmpty ? nil : last
-        if messages.isEmpty { generation += 1 }
-        return messages.isEmpty ? .caughtUp : .messages(messages)
+        guard !messages.isEmpty else { return turnLive(id, .caughtUp) }
+        clients[id]?.replayCursor = last
+        return .messages(messages)
+    }
+
+    /// Ends `id`'s replay with `step`: from now on it gets live sends, so the set of live clients changed.
+    private mutating func turnLive(_ id: ClientID, _ step: ReplayStep) -> ReplayStep {
+        clients[id]?.replayCursor = nil
+        generation += 1
+        return step
     }
 }

@@ -1,8 +1,7 @@
 /// A registered client's id (never reused within a run).
 public struct ClientID: Hashable, Sendable {
-    /// The number behind the id.
+    /// The number behind the id (made only by the registry: the memberwise initialiser is internal).
     public let raw: UInt64
-    init(raw: UInt64) { self.raw = raw }
 }
 
 /// What a client asked for at upgrade (or SSE request): its stream filter, an optional resume point, its transport.

@@ -15,9 +15,6 @@ public final class StreamStats: Sendable {
         /// Clients this loop closed with 1008 `slow consumer`.
         public let slowConsumersClosed = Atomic<Int>(0)
 
-        /// Zeroed counters.
-        public init() {}
-
         /// A client of `kind` over `framing` was admitted (+1) or is gone (-1).
         public func count(_ delta: Int, _ kind: StreamKind, _ framing: Framing) {
             counts[LoopCounters.slot(kind, framing)].value.add(delta, ordering: .relaxed)

@@ -12,44 +12,26 @@ public enum StreamRefusal: Error, Equatable, Sendable {
     /// 426 `upgrade_required`: a plain GET on a stream path.
     case upgradeRequired
 
-    /// The HTTP status.
-    public var status: Int {
-        switch self {
-        case .api(let error): error.status
-        case .streamUnavailable: 503
-        case .upgradeRequired: 426
-        }
-    }
-
-    /// The JSON `error.code`.
-    public var code: String {
-        switch self {
-        case .api(let error): error.code
-        case .streamUnavailable: "stream_unavailable"
-        case .upgradeRequired: "upgrade_required"
-        }
-    }
-
-    /// The JSON `error.message`.
-    public var message: String {
-        switch self {
-        case .api(.missingAPIKey): "an X-API-Key header or api_key query parameter is required"
-        case .api(.invalidAPIKey): "the API key is not valid"
-        case .api(let error): error.message
-        case .streamUnavailable: "the event stream is reconnecting to the database; retry shortly"
-        case .upgradeRequired: "this path only serves WebSocket upgrades"
-        }
-    }
-
-    /// The whole HTTP answer: JSON body, `Retry-After` on 503, `Allow` on 405, `Upgrade` on 426.
+    /// The whole HTTP answer, never cached: each case's status, JSON `error.code` and `error.message`, and its
+    /// headers (`Allow` on 405, `Retry-After` on 503, `Upgrade` on 426).
     public var response: APIResponse {
-        var headers: [(String, String)]
-        switch self {
-        case .api(let error): headers = error.extraHeaders
-        case .streamUnavailable(let seconds): headers = [("Retry-After", String(max(1, seconds)))]
-        case .upgradeRequired: headers = [("Upgrade", "websocket")]
+        let answer: (status: Int, code: String, message: String, headers: [(String, String)]) = switch self {
+        case .api(let error): (error.status, error.code, StreamRefusal.message(error), error.extraHeaders)
+        case .streamUnavailable(let seconds): (503, "stream_unavailable", "the event stream is reconnecting to the database; retry shortly",
+                                               [("Retry-After", String(max(1, seconds)))])
+        case .upgradeRequired: (426, "upgrade_required", "this path only serves WebSocket upgrades", [("Upgrade", "websocket")])
         }
-        headers.append(("Cache-Control", "no-store"))
-        return APIResponse(status: status, headers: headers, body: ErrorBody.json(code: code, message: message))
+        return APIResponse(status: answer.status, headers: answer.headers + [("Cache-Control", "no-store")],
+                           body: ErrorBody.json(code: answer.code, message: answer.message))
+    }
+
+    /// REST's message, except that the key errors name the `api_key` parameter too (a browser cannot set a
+    /// WebSocket's headers).
+    private static func message(_ error: APIError) -> String {
+        switch error {
+        case .missingAPIKey: "an X-API-Key header or api_key query parameter is required"
+        case .invalidAPIKey: "the API key is not valid"
+        default: error.message
+        }
     }
 }
