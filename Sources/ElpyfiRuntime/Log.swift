@@ -46,6 +46,6 @@ public struct Log: Sendable {
     static func now() -> String {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return RFC3339.utc(unixMilliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec / 1_000_000))
+        return RFC3339.utc(unixMilliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec / 1_000_000), trimmed: false)
     }
 }

@@ -37,10 +37,20 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339UTCWithMilliseconds() {
-        #expect(RFC3339.utc(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: 0, trimmed: false) == "1970-01-01T00:00:00.000Z")
         #expect(RFC3339.utc(unixMilliseconds: 1_705_314_660_123) == "2024-01-15T10:31:00.123Z")
-        #expect(RFC3339.utc(unixMilliseconds: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
+        #expect(RFC3339.utc(unixMilliseconds: 951_782_400_000, trimmed: false) == "2000-02-29T00:00:00.000Z")
         #expect(RFC3339.utc(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
+    }
+
+    /// The API's timestamps follow the contract's one form: a fraction without trailing zeros, none when zero
+    /// (`/stream/health`'s `last_event_at` once failed openapi.yaml's pattern one time in ten, at `.570Z`).
+    @Test func apiTimestampsTrimTrailingZerosOfTheFraction() {
+        #expect(RFC3339.utc(unixMilliseconds: 1_764_898_487_570) == "2025-12-05T01:34:47.57Z")
+        #expect(RFC3339.utc(unixMilliseconds: 1_764_898_487_500) == "2025-12-05T01:34:47.5Z")
+        #expect(RFC3339.utc(unixMilliseconds: 1_764_898_487_000) == "2025-12-05T01:34:47Z")
+        #expect(RFC3339.utc(unixMilliseconds: 1_764_898_487_007) == "2025-12-05T01:34:47.007Z")
+        #expect(RFC3339.utc(unixMilliseconds: 0) == "1970-01-01T00:00:00Z")
     }
 
     @Test func epochIDsAreSixteenHexDigits() {

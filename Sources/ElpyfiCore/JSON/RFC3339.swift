@@ -1,8 +1,11 @@
-/// RFC 3339 UTC timestamps with milliseconds (`2024-01-15T10:31:00.123Z`): the sidecar's `timestamp` fields and
-/// every log line's `time`, written one way.
+/// RFC 3339 UTC timestamps to the millisecond: the sidecar's `timestamp` fields and `last_event_at`, and every log
+/// line's `time`, written one way.
 public enum RFC3339 {
     /// The text for a wall-clock instant in milliseconds since 1970 (proleptic Gregorian, no Foundation).
-    public static func utc(unixMilliseconds: Int64) -> String {
+    /// `trimmed` (the API's values): the fraction as the contract writes every timestamp, trailing zeros trimmed and
+    /// none when zero (`10:31:00.12Z`, `10:31:00Z`), so a client parses one form whichever part of the API it reads;
+    /// otherwise always three digits (log lines, which line up and sort as text).
+    public static func utc(unixMilliseconds: Int64, trimmed: Bool = true) -> String {
         let milliseconds = Int(((unixMilliseconds % 1000) + 1000) % 1000)
         let seconds = (unixMilliseconds - Int64(milliseconds)) / 1000
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
@@ -21,6 +24,11 @@ public enum RFC3339 {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliseconds, 3))Z"
+        var fraction = "." + pad(milliseconds, 3)
+        if trimmed {
+            while fraction.last == "0" { fraction.removeLast() }
+            if fraction == "." { fraction = "" }
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))\(fraction)Z"
     }
 }
