@@ -79,7 +79,7 @@ import Testing
         stats.lastEventUnixMilliseconds.store(1_705_314_661_000, ordering: .relaxed)
         let response = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(String(decoding: response.body, as: UTF8.self) ==
-                #"{"status":"healthy","listening":true,"clients":7,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":2,"epoch":"1-00000000000000e1","seq":2}"#)
+                #"{"status":"healthy","listening":true,"clients":7,"last_event_at":"2024-01-15T10:31:01Z","dropped_payloads":1,"slow_consumers_closed":2,"epoch":"1-00000000000000e1","seq":2}"#)
     }
 }
 

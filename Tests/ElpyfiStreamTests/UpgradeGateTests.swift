@@ -123,7 +123,7 @@ import Testing
         let up = StreamHealth.response(stats, sequencer, ifNoneMatch: nil)
         #expect(up.status == 200)
         #expect(String(decoding: up.body, as: UTF8.self) ==
-                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01.000Z","dropped_payloads":1,"slow_consumers_closed":5,"epoch":"1-00000000000000e1","seq":0}"#)
+                #"{"status":"healthy","listening":true,"clients":1,"last_event_at":"2024-01-15T10:31:01Z","dropped_payloads":1,"slow_consumers_closed":5,"epoch":"1-00000000000000e1","seq":0}"#)
         let cached = StreamHealth.response(stats, sequencer, ifNoneMatch: up.header("ETag"))
         #expect(cached.status == 304 && cached.body.isEmpty)
     }
