@@ -68,6 +68,9 @@ public struct ReplayRing: Sendable {
             let overBytes = byteCount > limits.maximumBytes && count > 1
             guard overCount || overBytes else { break }
             byteCount -= oldest.message.count
+            // The evicted event's bytes go now: the slot itself waits for the next compaction, which can be a
+            // whole ring's worth of events later (the 30-minute soak saw RSS grow 15 minutes past a full ring).
+            storage[start].message = []
             start += 1
         }
         if start > 1024 && start * 2 > storage.count {
