@@ -47,4 +47,22 @@ import Testing
         next.close()
         worker.finish()
     }
+
+    @Test func aLargeAnswerArrivesWholeAndTheKeptConnectionCarriesTheNextRequest() throws {
+        let worker = try EchoWorker(name: "large")
+        let peer = TestPeer(path: worker.path)
+        #expect(peer.roundTrip("/large/200000") == EchoWorker.echo("/large/200000"))
+        #expect(peer.roundTrip("/after", id: 2) == EchoWorker.echo("/after"))
+        peer.close()
+        worker.finish()
+    }
+
+    @Test func anAnswerWithoutBodyIsTheHeadAlone() throws {
+        let worker = try EchoWorker(name: "headonly")
+        let peer = TestPeer(path: worker.path)
+        #expect(peer.roundTrip("/large/0") == EchoWorker.echo("/large/0"))
+        #expect(peer.roundTrip("/after", id: 2) == EchoWorker.echo("/after"))
+        peer.close()
+        worker.finish()
+    }
 }

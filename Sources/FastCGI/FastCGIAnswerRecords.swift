@@ -1,0 +1,107 @@
+/// The FastCGI records that carry one whole answer, laid out for a single gathering write (`writev`): `FCGI_STDOUT`
+/// records holding the CGI head and then the body, the empty `FCGI_STDOUT` record that ends the stream, and
+/// `FCGI_END_REQUEST` (application status 0, `FCGI_REQUEST_COMPLETE`).
+///
+/// Why not libfcgi's stream: it copies the answer into a fixed 8 kB buffer (set in `FCGX_Accept_r`) and writes each
+/// time that buffer fills, the rest with the end records in `FCGX_Finish_r`: a 12.6 kB `/positions` answer cost a
+/// copy of its body and two `write`s. Here only the 8-byte record headers are built; the head and the body are sent
+/// from where they already are. Pure (no I/O), so the framing is tested on its own: `FastCGIRequest` performs it.
+///
+/// No padding: a record's `paddingLength` is a recommendation of the protocol (FastCGI 1.0, 3.3), and nginx reads
+/// whatever it says, including 0 (`ngx_http_fastcgi_process_record`). Padding would only add iovecs.
+public struct FastCGIAnswerRecords: Sendable {
+    /// The most content one record holds (its length is 16 bits).
+    public static let maxContent = 0xFFFF
+
+    /// Where a piece of the answer's wire bytes comes from.
+    public enum Source: Sendable, Equatable {
+        /// `framing`, the record headers built here.
+        case framing
+        /// The CGI head (`Status:`, headers, blank line).
+        case head
+        /// The body.
+        case body
+    }
+
+    /// `count` bytes from `offset` of `source`; the wire bytes are the pieces in order.
+    public struct Piece: Sendable, Equatable {
+        public let source: Source
+        public let offset: Int
+        public let count: Int
+
+        public init(_ source: Source, offset: Int, count: Int) {
+            self.source = source
+            self.offset = offset
+            self.count = count
+        }
+    }
+
+    /// Every content record's 8-byte header in order, then the 24 bytes that end the answer (the empty `FCGI_STDOUT`
+    /// record and `FCGI_END_REQUEST`).
+    public let framing: [UInt8]
+    /// The answer as pieces of `framing`, the head and the body; no piece is empty.
+    public let pieces: [Piece]
+
+    /// The records of an answer of `headCount` head bytes then `bodyCount` body bytes to request `requestID`.
+    /// An empty answer (no head, no body: never sent by the worker) has no content record, as libfcgi does.
+    public init(requestID: Int, headCount: Int, bodyCount: Int) {
+        let total = headCount + bodyCount
+        let records = (total + Self.maxContent - 1) / Self.maxContent
+        var framing: [UInt8] = []
+        framing.reserveCapacity(records * 8 + 24)
+        var pieces: [Piece] = []
+        pieces.reserveCapacity(records * 3 + 1)
+        var position = 0
+        for record in 0..<records {
+            let length = min(Self.maxContent, total - position)
+            Self.appendHeader(to: &framing, type: Self.stdout, requestID: requestID, contentLength: length)
+            pieces.append(Piece(.framing, offset: record * 8, count: 8))
+            let end = position + length
+            if position < headCount {
+                pieces.append(Piece(.head, offset: position, count: min(end, headCount) - position))
+            }
+            if end > headCount {
+                let from = max(position, headCount) - headCount
+                pieces.append(Piece(.body, offset: from, count: end - headCount - from))
+            }
+            position = end
+        }
+        let trailer = framing.count
+        Self.appendHeader(to: &framing, type: Self.stdout, requestID: requestID, contentLength: 0)
+        Self.appendHeader(to: &framing, type: Self.endRequest, requestID: requestID, contentLength: 8)
+        // appStatus (4 bytes, 0), protocolStatus FCGI_REQUEST_COMPLETE (0), 3 reserved.
+        for _ in 0..<8 { framing.append(0) }
+        pieces.append(Piece(.framing, offset: trailer, count: 24))
+        self.framing = framing
+        self.pieces = pieces
+    }
+
+    /// The wire bytes of the answer `head` + `body` (what the gathering write sends; for tests and checks).
+    public func bytes(head: [UInt8], body: [UInt8]) -> [UInt8] {
+        var wire: [UInt8] = []
+        for piece in pieces {
+            let source = switch piece.source {
+            case .framing: framing
+            case .head: head
+            case .body: body
+            }
+            wire += source[piece.offset..<piece.offset + piece.count]
+        }
+        return wire
+    }
+
+    static let stdout: UInt8 = 6
+    static let endRequest: UInt8 = 3
+
+    /// A record header: version 1, `type`, request id and content length big-endian, no padding, reserved 0.
+    private static func appendHeader(to framing: inout [UInt8], type: UInt8, requestID: Int, contentLength: Int) {
+        framing.append(1)
+        framing.append(type)
+        framing.append(UInt8(truncatingIfNeeded: requestID >> 8))
+        framing.append(UInt8(truncatingIfNeeded: requestID))
+        framing.append(UInt8(truncatingIfNeeded: contentLength >> 8))
+        framing.append(UInt8(truncatingIfNeeded: contentLength))
+        framing.append(0)
+        framing.append(0)
+    }
+}
