@@ -16,6 +16,8 @@ public final class FastCGIRequest: @unchecked Sendable {
     private let request: UnsafeMutablePointer<FCGX_Request>
     /// True from a successful `accept()` to `finish()`.
     private var holding = false
+    /// Whether the current request's stdin was read to its end, once `respond` has read it (nil before).
+    private var inputEnded: Bool?
 
     /// A slot taking requests from `server`'s connections.
     public init(server: FastCGIServer) {
@@ -126,6 +128,10 @@ public final class FastCGIRequest: @unchecked Sendable {
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
         guard holding, let out = request.pointee.out, out.pointee.wasFCloseCalled == 0, out.pointee.isClosed == 0,
               request.pointee.ipcFd >= 0 else { return false }
+        // Stdin is read to its end before the end of the request goes out, as when libfcgi sent it from
+        // `FCGX_Finish_r`: once nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a
+        // read for the rest of this one's stdin could then take the start of that one into a buffer freed with this.
+        inputEnded = inputReadToEnd()
         let records = FastCGIAnswerRecords(requestID: Int(request.pointee.requestId), headCount: head.count,
                                            bodyCount: body.count)
         let failure: Int32 = records.framing.withUnsafeBytes { framing in
@@ -178,7 +184,8 @@ public final class FastCGIRequest: @unchecked Sendable {
         // cannot turn into a reset that loses the answer. Once stdin is read to its end there is nothing left to
         // reset, so the close is plain (`FCGX_Detach`). Reading to the end also leaves a kept connection at the start
         // of its next request.
-        if inputReadToEnd() { FCGX_Detach(request) }
+        if inputEnded ?? inputReadToEnd() { FCGX_Detach(request) }
+        inputEnded = nil
         FCGX_Finish_r(request)
         let descriptor = request.pointee.ipcFd
         guard descriptor >= 0 else { return }
