@@ -54,7 +54,7 @@ public struct FastCGIAnswerRecords: Sendable {
         var position = 0
         for record in 0..<records {
             let length = min(Self.maxContent, total - position)
-            Self.appendHeader(to: &framing, type: Self.stdout, requestID: requestID, contentLength: length)
+            Self.appendHeader(to: &framing, type: Self.stdoutType, requestID: requestID, contentLength: length)
             pieces.append(Piece(.framing, offset: record * 8, count: 8))
             let end = position + length
             if position < headCount {
@@ -67,8 +67,8 @@ public struct FastCGIAnswerRecords: Sendable {
             position = end
         }
         let trailer = framing.count
-        Self.appendHeader(to: &framing, type: Self.stdout, requestID: requestID, contentLength: 0)
-        Self.appendHeader(to: &framing, type: Self.endRequest, requestID: requestID, contentLength: 8)
+        Self.appendHeader(to: &framing, type: Self.stdoutType, requestID: requestID, contentLength: 0)
+        Self.appendHeader(to: &framing, type: Self.endRequestType, requestID: requestID, contentLength: 8)
         // appStatus (4 bytes, 0), protocolStatus FCGI_REQUEST_COMPLETE (0), 3 reserved.
         for _ in 0..<8 { framing.append(0) }
         pieces.append(Piece(.framing, offset: trailer, count: 24))
@@ -90,8 +90,8 @@ public struct FastCGIAnswerRecords: Sendable {
         return wire
     }
 
-    static let stdout: UInt8 = 6
-    static let endRequest: UInt8 = 3
+    static let stdoutType: UInt8 = 6
+    static let endRequestType: UInt8 = 3
 
     /// A record header: version 1, `type`, request id and content length big-endian, no padding, reserved 0.
     private static func appendHeader(to framing: inout [UInt8], type: UInt8, requestID: Int, contentLength: Int) {

@@ -66,7 +66,11 @@ struct FastCGIAnswerRecordsTests {
 
 /// Records read back from wire bytes as the web server reads them (header, content, padding).
 private struct Parsed {
-    var records: [(version: UInt8, type: UInt8, id: Int, content: [UInt8], padding: Int)] = []
+    struct Record {
+        let version: UInt8, type: UInt8, id: Int, content: [UInt8]
+    }
+
+    var records: [Record] = []
     var leftover = 0
 
     init(_ wire: [UInt8]) {
@@ -75,17 +79,17 @@ private struct Parsed {
             let length = Int(wire[at + 4]) << 8 | Int(wire[at + 5])
             let padding = Int(wire[at + 6])
             guard at + 8 + length + padding <= wire.count else { break }
-            records.append((wire[at], wire[at + 1], Int(wire[at + 2]) << 8 | Int(wire[at + 3]),
-                            Array(wire[at + 8..<at + 8 + length]), padding))
+            records.append(Record(version: wire[at], type: wire[at + 1], id: Int(wire[at + 2]) << 8 | Int(wire[at + 3]),
+                                  content: Array(wire[at + 8..<at + 8 + length])))
             at += 8 + length + padding
         }
         leftover = wire.count - at
     }
 
     /// The stdout content, records concatenated.
-    var stdout: [UInt8] { records.filter { $0.type == 6 }.flatMap(\.content) }
+    var stdout: [UInt8] { records.filter { $0.type == 6 }.flatMap { $0.content } }
     /// The content length of each stdout record, in order.
-    var contentLengths: [Int] { records.filter { $0.type == 6 }.map(\.content.count) }
+    var contentLengths: [Int] { records.filter { $0.type == 6 }.map { $0.content.count } }
 
     /// Version 1 and `requestID` throughout, stdout records only, the last of them empty, then one
     /// `FCGI_END_REQUEST` (status 0, request complete) and nothing after it.
