@@ -44,36 +44,64 @@ public struct FastCGIAnswerRecords: Sendable {
 
     /// The records of an answer of `headCount` head bytes then `bodyCount` body bytes to request `requestID`.
     /// An empty answer (no head, no body: never sent by the worker) has no content record, as libfcgi does.
+    /// (Arrays, for tests and checks; `FastCGIRequest` runs the same two steps on stack memory.)
     public init(requestID: Int, headCount: Int, bodyCount: Int) {
-        let total = headCount + bodyCount
-        let records = (total + Self.maxContent - 1) / Self.maxContent
-        var framing: [UInt8] = []
-        framing.reserveCapacity(records * 8 + 24)
+        let contentLength = headCount + bodyCount
+        framing = [UInt8](unsafeUninitializedCapacity: Self.framingCount(contentLength: contentLength)) { buffer, count in
+            Self.writeFraming(requestID: requestID, contentLength: contentLength, into: UnsafeMutableRawBufferPointer(buffer))
+            count = buffer.count
+        }
         var pieces: [Piece] = []
-        pieces.reserveCapacity(records * 3 + 1)
+        Self.forEachPiece(headCount: headCount, bodyCount: bodyCount) { pieces.append($0) }
+        self.pieces = pieces
+    }
+
+    /// How many content records an answer of `contentLength` bytes takes.
+    static func recordCount(contentLength: Int) -> Int { (contentLength + maxContent - 1) / maxContent }
+
+    /// The bytes of `framing` for an answer of `contentLength` bytes.
+    static func framingCount(contentLength: Int) -> Int { recordCount(contentLength: contentLength) * 8 + 24 }
+
+    /// At most how many pieces an answer of `contentLength` bytes takes (a record may hold the end of the head and
+    /// the start of the body).
+    static func pieceLimit(contentLength: Int) -> Int { recordCount(contentLength: contentLength) * 3 + 1 }
+
+    /// Writes `framing` (`framingCount` bytes) into `buffer`.
+    static func writeFraming(requestID: Int, contentLength: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        var at = 0
+        var left = contentLength
+        while left > 0 {
+            let length = min(maxContent, left)
+            writeHeader(buffer, at, type: stdoutType, requestID: requestID, contentLength: length)
+            at += 8
+            left -= length
+        }
+        writeHeader(buffer, at, type: stdoutType, requestID: requestID, contentLength: 0)
+        writeHeader(buffer, at + 8, type: endRequestType, requestID: requestID, contentLength: 8)
+        // appStatus (4 bytes, 0), protocolStatus FCGI_REQUEST_COMPLETE (0), 3 reserved.
+        buffer.storeBytes(of: 0, toByteOffset: at + 16, as: UInt64.self)
+    }
+
+    /// Calls `body` with each piece of the answer, in wire order.
+    @inline(__always)
+    static func forEachPiece(headCount: Int, bodyCount: Int, _ body: (Piece) -> Void) {
+        let total = headCount + bodyCount
         var position = 0
-        for record in 0..<records {
-            let length = min(Self.maxContent, total - position)
-            Self.appendHeader(to: &framing, type: Self.stdoutType, requestID: requestID, contentLength: length)
-            pieces.append(Piece(.framing, offset: record * 8, count: 8))
-            let end = position + length
+        var record = 0
+        while position < total {
+            let end = position + min(maxContent, total - position)
+            body(Piece(.framing, offset: record * 8, count: 8))
             if position < headCount {
-                pieces.append(Piece(.head, offset: position, count: min(end, headCount) - position))
+                body(Piece(.head, offset: position, count: min(end, headCount) - position))
             }
             if end > headCount {
                 let from = max(position, headCount) - headCount
-                pieces.append(Piece(.body, offset: from, count: end - headCount - from))
+                body(Piece(.body, offset: from, count: end - headCount - from))
             }
             position = end
+            record += 1
         }
-        let trailer = framing.count
-        Self.appendHeader(to: &framing, type: Self.stdoutType, requestID: requestID, contentLength: 0)
-        Self.appendHeader(to: &framing, type: Self.endRequestType, requestID: requestID, contentLength: 8)
-        // appStatus (4 bytes, 0), protocolStatus FCGI_REQUEST_COMPLETE (0), 3 reserved.
-        for _ in 0..<8 { framing.append(0) }
-        pieces.append(Piece(.framing, offset: trailer, count: 24))
-        self.framing = framing
-        self.pieces = pieces
+        body(Piece(.framing, offset: record * 8, count: 24))
     }
 
     /// The wire bytes of the answer `head` + `body` (what the gathering write sends; for tests and checks).
@@ -93,15 +121,17 @@ public struct FastCGIAnswerRecords: Sendable {
     static let stdoutType: UInt8 = 6
     static let endRequestType: UInt8 = 3
 
-    /// A record header: version 1, `type`, request id and content length big-endian, no padding, reserved 0.
-    private static func appendHeader(to framing: inout [UInt8], type: UInt8, requestID: Int, contentLength: Int) {
-        framing.append(1)
-        framing.append(type)
-        framing.append(UInt8(truncatingIfNeeded: requestID >> 8))
-        framing.append(UInt8(truncatingIfNeeded: requestID))
-        framing.append(UInt8(truncatingIfNeeded: contentLength >> 8))
-        framing.append(UInt8(truncatingIfNeeded: contentLength))
-        framing.append(0)
-        framing.append(0)
+    /// A record header at `offset`: version 1, `type`, request id and content length big-endian, no padding,
+    /// reserved 0.
+    private static func writeHeader(_ buffer: UnsafeMutableRawBufferPointer, _ offset: Int, type: UInt8, requestID: Int,
+                                    contentLength: Int) {
+        buffer[offset] = 1
+        buffer[offset + 1] = type
+        buffer[offset + 2] = UInt8(truncatingIfNeeded: requestID >> 8)
+        buffer[offset + 3] = UInt8(truncatingIfNeeded: requestID)
+        buffer[offset + 4] = UInt8(truncatingIfNeeded: contentLength >> 8)
+        buffer[offset + 5] = UInt8(truncatingIfNeeded: contentLength)
+        buffer[offset + 6] = 0
+        buffer[offset + 7] = 0
     }
 }

@@ -132,22 +132,31 @@ public final class FastCGIRequest: @unchecked Sendable {
         // `FCGX_Finish_r`: once nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a
         // read for the rest of this one's stdin could then take the start of that one into a buffer freed with this.
         inputEnded = inputReadToEnd()
-        let records = FastCGIAnswerRecords(requestID: Int(request.pointee.requestId), headCount: head.count,
-                                           bodyCount: body.count)
-        let failure: Int32 = records.framing.withUnsafeBytes { framing in
-            head.withUnsafeBytes { head in
+        let descriptor = request.pointee.ipcFd
+        let contentLength = head.count + body.count
+        // Record headers and iovecs on the stack (heap only for answers past a few MB): no allocation per answer.
+        let failure: Int32 = withUnsafeTemporaryAllocation(
+            byteCount: FastCGIAnswerRecords.framingCount(contentLength: contentLength), alignment: 8
+        ) { framing in
+            FastCGIAnswerRecords.writeFraming(requestID: Int(request.pointee.requestId), contentLength: contentLength,
+                                              into: framing)
+            return head.withUnsafeBytes { head in
                 body.withUnsafeBytes { body in
-                    withUnsafeTemporaryAllocation(of: iovec.self, capacity: records.pieces.count) { iovecs in
-                        for (index, piece) in records.pieces.enumerated() {
-                            let source = switch piece.source {
-                            case .framing: framing
-                            case .head: head
-                            case .body: body
+                    withUnsafeTemporaryAllocation(
+                        of: iovec.self, capacity: FastCGIAnswerRecords.pieceLimit(contentLength: contentLength)
+                    ) { iovecs in
+                        var count = 0
+                        FastCGIAnswerRecords.forEachPiece(headCount: head.count, bodyCount: body.count) { piece in
+                            let base = switch piece.source {
+                            case .framing: UnsafeRawPointer(framing.baseAddress!)
+                            case .head: head.baseAddress!
+                            case .body: body.baseAddress!
                             }
-                            iovecs[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: source.baseAddress! + piece.offset),
+                            iovecs[count] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + piece.offset),
                                                   iov_len: piece.count)
+                            count += 1
                         }
-                        return writeAll(request.pointee.ipcFd, iovecs)
+                        return writeAll(descriptor, UnsafeMutableBufferPointer(rebasing: iovecs[..<count]))
                     }
                 }
             }
