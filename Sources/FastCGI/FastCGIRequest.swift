@@ -4,11 +4,12 @@ import Glibc
 #endif
 
 /// One thread's reusable FastCGI request slot: take the next connection with a request from the server's set, let
-/// libfcgi read that request, answer through libfcgi, hand the connection back, repeat.
+/// libfcgi read that request, answer it in one write of our own, hand the connection back, repeat.
 ///
 /// libfcgi does the protocol (records, params, stdin, the end of a request not answered); only the accept and the
-/// answer's write are ours (`respond`). `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its accept and reads the next request
-/// from that connection: libfcgi's keep-alive path, entered here for whichever connection epoll woke this thread for.
+/// answer's write are ours (`respond`). `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its
+/// accept and reads the next request from that connection: libfcgi's keep-alive path, entered here for whichever
+/// connection epoll woke this thread for.
 /// Owned by exactly one thread for its whole life (libfcgi's `FCGX_Request` is not thread-safe), hence
 /// `@unchecked Sendable` only to hand it over at start.
 public final class FastCGIRequest: @unchecked Sendable {
@@ -134,7 +135,7 @@ public final class FastCGIRequest: @unchecked Sendable {
         inputEnded = inputReadToEnd()
         let descriptor = request.pointee.ipcFd
         let contentLength = head.count + body.count
-        // Record headers and iovecs on the stack (heap only for answers past a few MB): no allocation per answer.
+        // Record headers and iovecs on the stack (Swift puts up to 1 kB there: the heap only for answers past about a megabyte): no allocation per answer.
         let failure: Int32 = withUnsafeTemporaryAllocation(
             byteCount: FastCGIAnswerRecords.framingCount(contentLength: contentLength), alignment: 8
         ) { framing in
