@@ -4,11 +4,12 @@ import Glibc
 #endif
 
 /// One thread's reusable FastCGI request slot: take the next connection with a request from the server's set, let
-/// libfcgi read that request, answer through libfcgi, hand the connection back, repeat.
+/// libfcgi read that request, answer it in one write of our own, hand the connection back, repeat.
 ///
-/// libfcgi does the protocol (records, params, stdin/stdout streams, the end of the request); only the accept is
-/// ours. `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its accept and reads the next request
-/// from that connection: libfcgi's keep-alive path, entered here for whichever connection epoll woke this thread for.
+/// libfcgi does the protocol (records, params, stdin, the end of a request not answered); only the accept and the
+/// answer's write are ours (`respond`). `FCGX_Accept_r` given a request whose `ipcFd` is open (`>= 0`) skips its
+/// accept and reads the next request from that connection: libfcgi's keep-alive path, entered here for whichever
+/// connection epoll woke this thread for.
 /// Owned by exactly one thread for its whole life (libfcgi's `FCGX_Request` is not thread-safe), hence
 /// `@unchecked Sendable` only to hand it over at start.
 public final class FastCGIRequest: @unchecked Sendable {
@@ -16,6 +17,8 @@ public final class FastCGIRequest: @unchecked Sendable {
     private let request: UnsafeMutablePointer<FCGX_Request>
     /// True from a successful `accept()` to `finish()`.
     private var holding = false
+    /// Whether the current request's stdin was read to its end, once `respond` has read it (nil before).
+    private var inputEnded: Bool?
 
     /// A slot taking requests from `server`'s connections.
     public init(server: FastCGIServer) {
@@ -116,26 +119,72 @@ public final class FastCGIRequest: @unchecked Sendable {
         return entry[wanted.count] == 0x3D  // "="
     }
 
-    /// Writes the answer, `head` (the CGI header block) then `body`, to libfcgi's stdout stream; libfcgi frames it
-    /// and sends it each time its 8 kB buffer (fixed in `FCGX_Accept_r`) fills, the rest with the end of the request
-    /// in `finish()`: an answer under 8 kB takes one write, a 15 kB `/positions` two. Two `FCGX_PutStr` calls, not
-    /// one of the two joined: joining would copy the body once more. False when the connection failed (nginx gave up
-    /// on the request); `finish()` then closes it.
+    /// Sends the whole answer, `head` (the CGI header block) then `body`, with the end of the request, in one
+    /// gathering write straight to the connection (`FastCGIAnswerRecords`: record headers built here, head and body
+    /// sent from where they are), and marks libfcgi's stdout stream closed so that `finish()` writes nothing more.
+    /// libfcgi's own stream would copy the body into its 8 kB buffer and write each time it fills: a 12.6 kB
+    /// `/positions` answer cost a copy and two `write`s. One answer per request: a second call returns false and
+    /// sends nothing. False when the connection failed (nginx gave up on the request); `finish()` then closes it.
     @discardableResult
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
-        guard holding, let out = request.pointee.out else { return false }
-        return Self.put(head, out) && Self.put(body, out)
+        guard holding, let out = request.pointee.out, out.pointee.wasFCloseCalled == 0, out.pointee.isClosed == 0,
+              request.pointee.ipcFd >= 0 else { return false }
+        // Stdin is read to its end before the end of the request goes out, as when libfcgi sent it from
+        // `FCGX_Finish_r`: once nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a
+        // read for the rest of this one's stdin could then take the start of that one into a buffer freed with this.
+        inputEnded = inputReadToEnd()
+        let descriptor = request.pointee.ipcFd
+        let contentLength = head.count + body.count
+        // Record headers and iovecs on the stack (Swift puts up to 1 kB there: the heap only for answers past about a megabyte): no allocation per answer.
+        let failure: Int32 = withUnsafeTemporaryAllocation(
+            byteCount: FastCGIAnswerRecords.framingCount(contentLength: contentLength), alignment: 8
+        ) { framing in
+            FastCGIAnswerRecords.writeFraming(requestID: Int(request.pointee.requestId), contentLength: contentLength,
+                                              into: framing)
+            return head.withUnsafeBytes { head in
+                body.withUnsafeBytes { body in
+                    withUnsafeTemporaryAllocation(
+                        of: iovec.self, capacity: FastCGIAnswerRecords.pieceLimit(contentLength: contentLength)
+                    ) { iovecs in
+                        var count = 0
+                        FastCGIAnswerRecords.forEachPiece(headCount: head.count, bodyCount: body.count) { piece in
+                            let base = switch piece.source {
+                            case .framing: UnsafeRawPointer(framing.baseAddress!)
+                            case .head: head.baseAddress!
+                            case .body: body.baseAddress!
+                            }
+                            iovecs[count] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + piece.offset),
+                                                  iov_len: piece.count)
+                            count += 1
+                        }
+                        return writeAll(descriptor, UnsafeMutableBufferPointer(rebasing: iovecs[..<count]))
+                    }
+                }
+            }
+        }
+        closeOutput(failure: failure)
+        return failure == 0
     }
 
-    /// One `FCGX_PutStr` of `bytes` (none when empty); false when the write failed.
-    private static func put(_ bytes: [UInt8], _ out: UnsafeMutablePointer<FCGX_Stream>) -> Bool {
-        guard !bytes.isEmpty else { return true }
-        return bytes.withUnsafeBytes {
-            FCGX_PutStr($0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count), out)
-        } >= 0
+    /// Marks libfcgi's stdout stream as already closed, as `FCGX_FClose` leaves it, so that `FCGX_Finish_r` (which
+    /// closes stderr first, then stdout) skips stdout's close: its buffer, empty since nothing was put in it, is
+    /// not sent, nor its end records (`respond` sent them). Stderr, never written, sends nothing on its close: no
+    /// empty stderr record (none was started) and no `FCGI_END_REQUEST` (libfcgi writes that only from the last
+    /// of its two writers to close, and stdout is never closed through it). `FCGX_Finish_r` still frees the
+    /// streams and the params, and keeps or closes the connection as before: a failed write is recorded as the
+    /// stream's error, which `FCGX_FClose` returns as `EOF` and `FCGX_Finish_r` answers by closing the connection,
+    /// just as for a write libfcgi itself failed.
+    private func closeOutput(failure: Int32) {
+        guard let out = request.pointee.out else { return }
+        if failure != 0, out.pointee.FCGI_errno == 0 { out.pointee.FCGI_errno = failure }
+        out.pointee.wasFCloseCalled = 1
+        out.pointee.isClosed = 1
+        out.pointee.stop = out.pointee.wrNext
+        out.pointee.rdNext = out.pointee.wrNext
     }
 
-    /// Ends the current request (`FCGX_Finish_r`: end of stdout, `FCGI_END_REQUEST`). When nginx keeps the
+    /// Ends the current request (`FCGX_Finish_r`: end of stdout and `FCGI_END_REQUEST`, unless `respond` sent them;
+    /// frees the request's streams and params). When nginx keeps the
     /// connection (`FCGI_KEEP_CONN`) and all went well, libfcgi leaves it open: it is taken back from libfcgi and
     /// returned to the set. Otherwise libfcgi has closed it.
     public func finish() {
@@ -145,7 +194,8 @@ public final class FastCGIRequest: @unchecked Sendable {
         // cannot turn into a reset that loses the answer. Once stdin is read to its end there is nothing left to
         // reset, so the close is plain (`FCGX_Detach`). Reading to the end also leaves a kept connection at the start
         // of its next request.
-        if inputReadToEnd() { FCGX_Detach(request) }
+        if inputEnded ?? inputReadToEnd() { FCGX_Detach(request) }
+        inputEnded = nil
         FCGX_Finish_r(request)
         let descriptor = request.pointee.ipcFd
         guard descriptor >= 0 else { return }

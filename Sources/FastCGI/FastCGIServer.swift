@@ -92,8 +92,9 @@ public final class FastCGIServer: @unchecked Sendable {
         _ = control(EPOLL_CTL_MOD, listener.descriptor, EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
     }
 
-    /// As libfcgi's own accept does on TCP: an answer may take two writes (libfcgi's 8 kB stream buffer), and the
-    /// second must not wait for the first one's ACK (Nagle). Fails harmlessly on a Unix socket.
+    /// As libfcgi's own accept does on TCP: an answer is one gathering write (`FastCGIRequest.respond`), but a large
+    /// one may go out in several when the socket buffer fills, and an answer libfcgi ends itself takes its own write;
+    /// none of them may wait for an earlier one's ACK (Nagle). Fails harmlessly on a Unix socket.
     private func noDelay(_ descriptor: Int32) {
         var on: Int32 = 1
         _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))

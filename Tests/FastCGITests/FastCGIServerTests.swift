@@ -47,4 +47,15 @@ import Testing
         next.close()
         worker.finish()
     }
+
+    /// 200,000 bytes take four records and more than one socket buffer; 0 is an answer that is its head alone.
+    @Test(arguments: ["/large/200000", "/large/0"])
+    func anAnswerOfAnySizeArrivesWholeAndTheKeptConnectionCarriesTheNextRequest(uri: String) throws {
+        let worker = try EchoWorker(name: "size-\(uri.split(separator: "/").last ?? "")")
+        let peer = TestPeer(path: worker.path)
+        #expect(peer.roundTrip(uri) == EchoWorker.echo(uri))
+        #expect(peer.roundTrip("/after", id: 2) == EchoWorker.echo("/after"))
+        peer.close()
+        worker.finish()
+    }
 }

@@ -87,8 +87,14 @@ struct TestPeer {
 /// A server on a fresh Unix socket with one serving thread that answers every request with its `REQUEST_URI`
 /// and counts the requests; `finish()` stops it and waits for the thread.
 final class EchoWorker: @unchecked Sendable {
-    /// What the worker answers to a request for `uri`.
-    static func echo(_ uri: String) -> String { "Status: 200 OK\r\n\r\n" + uri }
+    /// What the worker answers to a request for `uri`: its `uri` as the body, except `/large/N`: N bytes of `x`
+    /// (none for 0: an answer that is its head alone, as to a HEAD request).
+    static func echo(_ uri: String) -> String { "Status: 200 OK\r\n\r\n" + String(decoding: body(uri), as: UTF8.self) }
+
+    static func body(_ uri: String) -> [UInt8] {
+        if uri.hasPrefix("/large/"), let count = Int(uri.dropFirst(7)) { return Array(repeating: UInt8(ascii: "x"), count: count) }
+        return Array(uri.utf8)
+    }
 
     let path: String
     let server: FastCGIServer
@@ -112,7 +118,7 @@ final class EchoWorker: @unchecked Sendable {
         let request = FastCGIRequest(server: server)
         while request.accept() {
             let uri = request.parameter("REQUEST_URI") ?? "?"
-            request.respond(head: Array(Self.echo("").utf8), body: Array(uri.utf8))
+            request.respond(head: Array("Status: 200 OK\r\n\r\n".utf8), body: Self.body(uri))
             request.finish()
         }
     }
