@@ -125,12 +125,11 @@ def fast_ping_url(tmp_path_factory, run_dir) -> str:
     client silent for 5 s, for the keep-alive tests. The suite's sidecar keeps the defaults (30 s / 75 s): a tight
     ping would drop the clients other tests keep from reading on purpose before the bound they test is reached."""
     from stack import saved
-    from test_deploy import _extra_nginx, _free_port
-    from test_public_access import _wait_port
+    from extra_processes import extra_nginx, free_port, wait_port
 
     out = tmp_path_factory.mktemp("fast-ping")
     os.chmod(out, 0o755)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}", "ELPYFI_STREAM_PING_SECONDS": "2",
            "ELPYFI_STREAM_PING_TIMEOUT_SECONDS": "5"}
     log = out / "stream.log"
@@ -138,10 +137,10 @@ def fast_ping_url(tmp_path_factory, run_dir) -> str:
     sidecar = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}"], env=env, cwd=out, stdin=subprocess.DEVNULL,
                                stdout=log.open("ab"), stderr=subprocess.STDOUT)
     try:
-        _wait_port(port, sidecar, log)
+        wait_port(port, sidecar, log)
         (out / "nginx").mkdir()
         os.chmod(out / "nginx", 0o755)
-        nginx = _extra_nginx(out / "nginx", run_dir, {"ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}",
+        nginx = extra_nginx(out / "nginx", run_dir, {"ELPYFI_STREAM_LISTEN": f"127.0.0.1:{port}",
                                                         "ELPYFI_STREAM_UPSTREAMS": f"127.0.0.1:{port}"})
         try:
             yield f"http://127.0.0.1:{next(nginx)}"

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import pathlib
-import random
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 import urllib.parse
 import uuid
@@ -21,11 +17,10 @@ import uuid
 import pytest
 import requests
 
-from stack import saved
+from extra_processes import REPO, extra_nginx
 from test_stream_support import wait_for
 
 ALLOWED_ORIGIN = "http://localhost:3000"  # deploy/test renders ELPYFI_CORS_ORIGINS=http://localhost:3000
-REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def raw(base_url: str, request: bytes, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
@@ -280,72 +275,11 @@ TIGHT = {"ELPYFI_RATE_LIMIT": "1r/m", "ELPYFI_RATE_BURST": "5",
          "ELPYFI_RATE_LIMIT_PER_ADDRESS": "10r/s", "ELPYFI_RATE_BURST_PER_ADDRESS": "50"}
 
 
-def _free_port() -> int:
-    """A port nothing holds, below Linux's ephemeral range (32768+), so no outgoing connection takes it meanwhile."""
-    for _ in range(500):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("0.0.0.0", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in 20000..32000")
-
-
-def _start_tight_nginx(out: pathlib.Path, run_dir: str, settings: dict = TIGHT) -> tuple[subprocess.Popen, int] | None:
-    """Renders and starts an extra nginx with `settings`; (process, HTTP port) once it runs, None if it could not bind."""
-    port = _free_port()
-    env = {**os.environ, "ELPYFI_PORT": str(port), "ELPYFI_TLS_PORT": str(_free_port()),
-           "ELPYFI_OPS_LISTEN": f"127.0.0.1:{_free_port()}",
-           "ELPYFI_FCGI_UPSTREAMS": f"{run_dir}/fcgi-1.sock", "ELPYFI_NGINX_RUN_DIR": str(out),
-           "ELPYFI_TLS_CERT": f"{run_dir}/tls/cert.pem", "ELPYFI_TLS_KEY": f"{run_dir}/tls/key.pem",
-           "ELPYFI_DOC_ROOT": saved(run_dir, "DOC_ROOT") or str(REPO), **settings}
-    conf = out / "conf"
-    subprocess.run([str(REPO / "deploy" / "render-nginx"), str(conf)], env=env, check=True, capture_output=True)
-    (out / "nginx.pid").unlink(missing_ok=True)
-    # As root, nginx's workers need a user to switch to (the rendered nginx.conf names none);
-    # elpyfi-dev (the stack's service user, made by deploy/) owns the workers' 0660 sockets.
-    globals_ = "daemon off;" + (" user elpyfi-dev;" if os.geteuid() == 0 else "")
-    proc = subprocess.Popen(["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(out / "error.log"),
-                             "-g", globals_], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    # The pid file is written once every listening socket is bound (one port may be open while nginx still
-    # retries another, then gives up).
-    deadline = time.monotonic() + 15
-    while proc.poll() is None and time.monotonic() < deadline:
-        if (out / "nginx.pid").exists():
-            return proc, port
-        time.sleep(0.1)
-    proc.kill()
-    proc.wait(10)
-    return None
-
-
-def _extra_nginx(out: pathlib.Path, run_dir: str, settings: dict):
-    """Yields the port of an extra nginx rendered with `settings` (which may override its upstreams, e.g.
-    ELPYFI_FCGI_UPSTREAMS / ELPYFI_STREAM_LISTEN); stops it (and drops its RAM caches) afterwards."""
-    for _ in range(3):  # a port taken between the check and nginx's bind: try others
-        started = _start_tight_nginx(out, run_dir, settings)
-        if started:
-            break
-    else:
-        raise RuntimeError(f"the extra nginx did not start: {(out / 'nginx-error.log').read_text()[-2000:]}")
-    proc, port = started
-    try:
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(f"/dev/shm/elpyfi-microcache-{port}", ignore_errors=True)
-        shutil.rmtree(f"/dev/shm/elpyfi-public-cache-{port}", ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def tight_nginx(tmp_path_factory, run_dir):
     """Port of an extra nginx (deploy/render-nginx, TIGHT limits) in a temp dir; stopped after this module.
     Its requests never need a worker: limit_req acts before any content handler, so only 429 or not matters."""
-    yield from _extra_nginx(tmp_path_factory.mktemp("tight-nginx"), run_dir, TIGHT)
+    yield from extra_nginx(tmp_path_factory.mktemp("tight-nginx"), run_dir, TIGHT)
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +287,7 @@ def cached_nginx(tmp_path_factory, run_dir):
     """Port of an extra nginx with the opt-in micro-cache on (ELPYFI_MICROCACHE_TTL=1s) in front of worker 1."""
     settings = {"ELPYFI_MICROCACHE_TTL": "1s", "ELPYFI_RATE_LIMIT_PER_ADDRESS": "5000r/s",
                 "ELPYFI_RATE_BURST_PER_ADDRESS": "10000"}
-    yield from _extra_nginx(tmp_path_factory.mktemp("cached-nginx"), run_dir, settings)
+    yield from extra_nginx(tmp_path_factory.mktemp("cached-nginx"), run_dir, settings)
 
 
 def _cached_get(port: int, path: str, key: str | None) -> requests.Response:

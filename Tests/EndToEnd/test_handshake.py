@@ -14,8 +14,6 @@ from __future__ import annotations
 import decimal
 import json
 import random
-import threading
-import time
 import urllib.parse
 import uuid
 
@@ -23,9 +21,10 @@ import pytest
 import requests
 from websockets.sync.client import connect as ws_connect
 
+from flow import Flow
 from stack import Db
 from test_asyncapi_support import check_frame
-from test_stream_support import RECV_TIMEOUT, SseReader, wait_for
+from test_stream_support import RECV_TIMEOUT, SseReader
 
 RATE = 50  # changes per second, the issue's figure
 SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "BTC-USD", "ETH-USD", "SPY")
@@ -56,43 +55,6 @@ SELECT pg_notify('trading_events', json_build_object(
     'type', 'signal.generated', 'timestamp', '2024-01-15T10:31:00Z',
     'data', json_build_object('id', id, 'strategy', strategy, 'symbol', symbol, 'action', action,
                               'confidence', confidence, 'n', %(n)s::int))::text) FROM changed"""
-
-
-class Flow(threading.Thread):
-    """Calls step(db) `rate` times a second, from a connection of its own, until `stopping` is set; then end(db).
-    `count` counts the steps done; a failure is kept in `error` for the test thread to report."""
-
-    def __init__(self, dsn: str, rate: float):
-        super().__init__(daemon=True)
-        self.dsn, self.rate = dsn, rate
-        self.count = 0
-        self.stopping = threading.Event()
-        self.error: BaseException | None = None
-
-    def step(self, db: Db) -> None:
-        raise NotImplementedError
-
-    def end(self, db: Db) -> None:
-        raise NotImplementedError
-
-    def run(self) -> None:
-        try:
-            with Db.connect(self.dsn, autocommit=True, connect_timeout=10) as db:
-                due = time.monotonic()
-                while not self.stopping.is_set():
-                    self.step(db)
-                    self.count += 1
-                    due += 1 / self.rate  # a pace, not a bound: a slow machine only sends later
-                    self.stopping.wait(max(0.0, due - time.monotonic()))
-                self.end(db)
-        except BaseException as error:  # noqa: BLE001 - reported by the test thread
-            self.error = error
-
-    def wait_for_more(self, count: int) -> None:
-        """Until `count` more steps than now are done (so that they land in the window being tested)."""
-        target = self.count + count
-        wait_for(lambda: self.count >= target or self.error, 30, what=f"{count} more steps of {type(self).__name__}")
-        assert self.error is None, self.error
 
 
 class Writer(Flow):

@@ -28,7 +28,7 @@ import time
 import pytest
 import requests
 
-from test_deploy import _free_port  # below the ephemeral range: no outgoing connection takes it meanwhile
+from extra_processes import free_port  # below the ephemeral range: no outgoing connection takes it meanwhile
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
@@ -328,7 +328,7 @@ def test_a_missing_certificate_is_named_and_nothing_is_written(host):
 
 def _edit_conffile(host: Host) -> dict:
     """The operator's edit: the test database and keys, this run's ports, two workers."""
-    host.ports = {name: _free_port() for name in ("http", "tls", "ops", "stream")}
+    host.ports = {name: free_port() for name in ("http", "tls", "ops", "stream")}
     env = os.environ
     edits = {
         "ELPYFI_DATABASE_URL": env["ELPYFI_DATABASE_URL"], "ELPYFI_LISTEN_DATABASE_URL": env["ELPYFI_DATABASE_URL"],

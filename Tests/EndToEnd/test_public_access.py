@@ -18,7 +18,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -27,7 +26,8 @@ import pytest
 import requests
 
 from stack import request_ids, saved
-from test_deploy import REPO, _extra_nginx, _free_port, assert_json_error
+from extra_processes import REPO, extra_nginx, free_port, wait_port
+from test_deploy import assert_json_error
 from test_stream_support import SseReader, raw_handshake, wait_for
 
 PUBLIC = "/positions,/strategies,/metrics/*,/ws/trades,/sse/trades"
@@ -58,17 +58,7 @@ def _bin_dir(run_dir: str) -> pathlib.Path:
     return pathlib.Path(saved(run_dir, "BIN_DIR") or REPO / ".build" / "release")
 
 
-def _wait_port(port: int, proc: subprocess.Popen, log: pathlib.Path, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} never opened: {log.read_text()[-2000:]}")
+
 
 
 def _program_env(**extra: str) -> dict[str, str]:
@@ -135,21 +125,21 @@ def public_deployment(d: pathlib.Path, run_dir: str, **overrides: str):
     bins = _bin_dir(run_dir)
     procs: list[subprocess.Popen] = []
     try:
-        worker_ports = [_free_port(), _free_port()]
+        worker_ports = [free_port(), free_port()]
         for i, port in enumerate(worker_ports):
             log = d / f"fcgi-{i}.log"
             proc = subprocess.Popen([str(bins / "elpyfi-fcgi"), "serve", "--listen", f"127.0.0.1:{port}",
                                      "--threads", "2"], env=_program_env(), cwd=d, stdin=subprocess.DEVNULL,
                                     stdout=log.open("ab"), stderr=subprocess.STDOUT)
             procs.append(proc)
-            _wait_port(port, proc, log)
-        stream_port = _free_port()
+            wait_port(port, proc, log)
+        stream_port = free_port()
         log = d / "stream.log"
         proc = subprocess.Popen([str(bins / "elpyfi-stream"), "--listen", f"127.0.0.1:{stream_port}"],
                                 env=_program_env(), cwd=d, stdin=subprocess.DEVNULL, stdout=log.open("ab"),
                                 stderr=subprocess.STDOUT)
         procs.append(proc)
-        _wait_port(stream_port, proc, log)
+        wait_port(stream_port, proc, log)
         settings = {
             "ELPYFI_FCGI_UPSTREAMS": ",".join(f"127.0.0.1:{p}" for p in worker_ports),
             "ELPYFI_STREAM_LISTEN": f"127.0.0.1:{stream_port}",
@@ -162,10 +152,10 @@ def public_deployment(d: pathlib.Path, run_dir: str, **overrides: str):
         nginx_dir = d / "nginx"
         nginx_dir.mkdir()
         os.chmod(nginx_dir, 0o755)
-        gen = _extra_nginx(nginx_dir, run_dir, settings)
+        gen = extra_nginx(nginx_dir, run_dir, settings)
         port = next(gen)
         try:
-            front = _free_port()
+            front = free_port()
             (d / "front-tmp").mkdir()
             user = "user elpyfi-dev;" if os.geteuid() == 0 else ""
             (d / "front.conf").write_text(FRONT_CONF.format(d=d, front=front, api=port, proxy=PROXY_ADDRESS,
@@ -175,7 +165,7 @@ def public_deployment(d: pathlib.Path, run_dir: str, **overrides: str):
                                      str(d / "front-error.log")], stdin=subprocess.DEVNULL, stdout=log.open("ab"),
                                     stderr=subprocess.STDOUT)
             procs.append(proc)
-            _wait_port(front, proc, d / "front-error.log")
+            wait_port(front, proc, d / "front-error.log")
             yield Public(port, front, nginx_dir)
         finally:
             gen.close()
@@ -465,7 +455,7 @@ def test_a_malformed_public_setting_stops_the_programs_naming_the_variable(run_d
     bins = _bin_dir(run_dir)
     env = {**_program_env(), name: value}
     for cmd in ([str(bins / "elpyfi-fcgi"), "serve", "--listen", str(tmp_path / "x.sock")],
-                [str(bins / "elpyfi-stream"), "--listen", f"127.0.0.1:{_free_port()}"]):
+                [str(bins / "elpyfi-stream"), "--listen", f"127.0.0.1:{free_port()}"]):
         proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=20)
         assert proc.returncode != 0, cmd
         assert name in proc.stdout + proc.stderr, proc.stdout + proc.stderr

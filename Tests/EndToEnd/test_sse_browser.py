@@ -21,8 +21,8 @@ import uuid
 import pytest
 
 from stack import Db
-from test_deploy import _start_tight_nginx
-from test_handshake import Flow
+from extra_processes import start_extra_nginx
+from flow import Flow
 from test_status_page import js, make_driver, quit_driver, wait_until
 from test_stream_support import event, health, wait_for
 
@@ -36,7 +36,7 @@ class OwnNginx:
     the same port; `resume=False` renders it to drop `Last-Event-ID` on the way to the sidecar."""
 
     def __init__(self, out, run_dir: str, resume: bool):
-        started = _start_tight_nginx(out, run_dir, {})
+        started = start_extra_nginx(out, run_dir, {})
         assert started, (out / "error.log").read_text()[-2000:]
         self.proc, self.port = started
         self.out, self.conf = out, out / "conf"
@@ -58,14 +58,14 @@ class OwnNginx:
         self.proc.wait(30)
 
     def close(self) -> None:
-        """Stops it for good and drops its RAM caches (as test_deploy._extra_nginx does)."""
+        """Stops it for good and drops its RAM caches (as extra_processes.extra_nginx does)."""
         self.stop()
         for cache in ("microcache", "public-cache"):
             shutil.rmtree(f"/dev/shm/elpyfi-{cache}-{self.port}", ignore_errors=True)
 
     def start(self) -> None:
         (self.out / "nginx.pid").unlink(missing_ok=True)
-        user = " user elpyfi-dev;" if os.geteuid() == 0 else ""  # as _start_tight_nginx runs it
+        user = " user elpyfi-dev;" if os.geteuid() == 0 else ""  # as start_extra_nginx runs it
         self.proc = subprocess.Popen(["nginx", "-p", str(self.conf), "-c", str(self.conf / "nginx.conf"), "-e",
                                       str(self.out / "error.log"), "-g", "daemon off;" + user],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

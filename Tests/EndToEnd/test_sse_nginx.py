@@ -27,7 +27,7 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from test_deploy import _extra_nginx, _free_port
+from extra_processes import extra_nginx, free_port
 from test_status_page import enter_key, js, make_driver, quit_driver, wait_until
 from test_stream_support import SseReader, raw_handshake
 
@@ -43,7 +43,7 @@ class FakeSidecar(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, name: str):
-        super().__init__(("127.0.0.1", _free_port()), _FakeHandler)
+        super().__init__(("127.0.0.1", free_port()), _FakeHandler)
         self.name = name
         self.epoch = f"{name}-{secrets.token_hex(8)}"
         self.requests: list[tuple[str, dict]] = []
@@ -143,11 +143,11 @@ def fakes():
 def sse_nginx(tmp_path_factory, run_dir, fakes):
     """(HTTP port, TLS port) of an extra nginx in front of the two fake sidecars, with anonymous access on (a public
     path makes nginx sort keyless stream requests into the anonymous budget) and a cap of CAP anonymous streams."""
-    tls_port = _free_port()
+    tls_port = free_port()
     settings = {"ELPYFI_STREAM_UPSTREAMS": ",".join(f.address for f in fakes), "ELPYFI_PUBLIC_PATHS": "/ws",
                 "ELPYFI_PUBLIC_WS_PER_ADDRESS": str(CAP), "ELPYFI_PUBLIC_RATE_LIMIT": "1000r/s",
                 "ELPYFI_PUBLIC_RATE_BURST": "1000", "ELPYFI_TLS_PORT": str(tls_port)}
-    for port in _extra_nginx(tmp_path_factory.mktemp("sse-nginx"), run_dir, settings):
+    for port in extra_nginx(tmp_path_factory.mktemp("sse-nginx"), run_dir, settings):
         yield port, tls_port
 
 
