@@ -25,10 +25,14 @@ public struct FastCGIAnswerRecords: Sendable {
 
     /// `count` bytes from `offset` of `source`; the wire bytes are the pieces in order.
     public struct Piece: Sendable, Equatable {
+        /// Which buffer the bytes are in: one iovec's base is that buffer's start plus `offset`.
         public let source: Source
+        /// Where in `source` the bytes start.
         public let offset: Int
+        /// How many bytes, never 0 (an empty iovec would only lengthen the write).
         public let count: Int
 
+        /// `count` bytes of `source` from `offset`.
         public init(_ source: Source, offset: Int, count: Int) {
             self.source = source
             self.offset = offset
@@ -47,8 +51,10 @@ public struct FastCGIAnswerRecords: Sendable {
     /// (Arrays, for tests and checks; `FastCGIRequest` runs the same two steps on stack memory.)
     public init(requestID: Int, headCount: Int, bodyCount: Int) {
         let contentLength = headCount + bodyCount
-        framing = [UInt8](unsafeUninitializedCapacity: Self.framingCount(contentLength: contentLength)) { buffer, count in
-            Self.writeFraming(requestID: requestID, contentLength: contentLength, into: UnsafeMutableRawBufferPointer(buffer))
+        let framingCount = Self.framingCount(contentLength: contentLength)
+        framing = [UInt8](unsafeUninitializedCapacity: framingCount) { buffer, count in
+            Self.writeFraming(requestID: requestID, contentLength: contentLength,
+                              into: UnsafeMutableRawBufferPointer(buffer))
             count = buffer.count
         }
         var pieces: [Piece] = []

@@ -114,7 +114,8 @@ public final class FastCGIRequest: @unchecked Sendable {
     }
 
     /// True when the `NAME=value` entry's name is `wanted` (a shorter entry stops at its NUL, which no name holds).
-    private static func entry(_ entry: UnsafeMutablePointer<CChar>, isNamed wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func entry(_ entry: UnsafeMutablePointer<CChar>,
+                              isNamed wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         for index in 0..<wanted.count where UInt8(bitPattern: entry[index]) != wanted[index] { return false }
         return entry[wanted.count] == 0x3D  // "="
     }
@@ -129,13 +130,17 @@ public final class FastCGIRequest: @unchecked Sendable {
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
         guard holding, let out = request.pointee.out, out.pointee.wasFCloseCalled == 0, out.pointee.isClosed == 0,
               request.pointee.ipcFd >= 0 else { return false }
-        // Stdin is read to its end before the end of the request goes out, as when libfcgi sent it from
-        // `FCGX_Finish_r`: once nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a
-        // read for the rest of this one's stdin could then take the start of that one into a buffer freed with this.
+        // Stdin is read before the end of the request goes out, as when libfcgi sent it from `FCGX_Finish_r`: once
+        // nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a read for the rest of
+        // this one's stdin could then take the start of that one into a buffer freed with this. The read stops at
+        // 64 KiB (nginx sends none: `fastcgi_pass_request_body off`); when that leaves the end of stdin unread,
+        // `finish()` closes the connection rather than keep it: its next bytes would be the rest of this stdin, which
+        // libfcgi would read as a broken next request.
         inputEnded = inputReadToEnd()
         let descriptor = request.pointee.ipcFd
         let contentLength = head.count + body.count
-        // Record headers and iovecs on the stack (Swift puts up to 1 kB there: the heap only for answers past about a megabyte): no allocation per answer.
+        // Record headers and iovecs on the stack (Swift puts up to 1 kB there: the heap only for answers past about a
+        // megabyte): no allocation per answer.
         let failure: Int32 = withUnsafeTemporaryAllocation(
             byteCount: FastCGIAnswerRecords.framingCount(contentLength: contentLength), alignment: 8
         ) { framing in
@@ -157,7 +162,8 @@ public final class FastCGIRequest: @unchecked Sendable {
                                                   iov_len: piece.count)
                             count += 1
                         }
-                        return writeAll(descriptor, UnsafeMutableBufferPointer(rebasing: iovecs[..<count]))
+                        let vectors = UnsafeMutableBufferPointer(rebasing: iovecs[..<count])
+                        return GatheringWrite.writeAll(descriptor, vectors)
                     }
                 }
             }
@@ -184,17 +190,22 @@ public final class FastCGIRequest: @unchecked Sendable {
     }
 
     /// Ends the current request (`FCGX_Finish_r`: end of stdout and `FCGI_END_REQUEST`, unless `respond` sent them;
-    /// frees the request's streams and params). When nginx keeps the
-    /// connection (`FCGI_KEEP_CONN`) and all went well, libfcgi leaves it open: it is taken back from libfcgi and
-    /// returned to the set. Otherwise libfcgi has closed it.
+    /// frees the request's streams and params). When nginx keeps the connection (`FCGI_KEEP_CONN`), stdin was read
+    /// to its end and all went well, libfcgi leaves it open: it is taken back from libfcgi and returned to the set.
+    /// Otherwise libfcgi has closed it.
     public func finish() {
         guard holding else { return }
         holding = false
         // libfcgi's own close lingers (shutdown, then wait up to 2 s for the peer to close first) so that unread input
         // cannot turn into a reset that loses the answer. Once stdin is read to its end there is nothing left to
         // reset, so the close is plain (`FCGX_Detach`). Reading to the end also leaves a kept connection at the start
-        // of its next request.
-        if inputEnded ?? inputReadToEnd() { FCGX_Detach(request) }
+        // of its next request; a connection whose stdin was not read to its end is not kept (libfcgi keeps one only
+        // on `keepConnection` and no stream error): its next bytes are the rest of this stdin, not a request.
+        if inputEnded ?? inputReadToEnd() {
+            FCGX_Detach(request)
+        } else {
+            request.pointee.keepConnection = 0
+        }
         inputEnded = nil
         FCGX_Finish_r(request)
         let descriptor = request.pointee.ipcFd
