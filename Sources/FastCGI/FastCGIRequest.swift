@@ -134,8 +134,9 @@ public final class FastCGIRequest: @unchecked Sendable {
         // nginx has `FCGI_END_REQUEST` it may send the next request on a kept connection, and a read for the rest of
         // this one's stdin could then take the start of that one into a buffer freed with this. The read stops at
         // 64 KiB (nginx sends none: `fastcgi_pass_request_body off`); when that leaves the end of stdin unread,
-        // `finish()` closes the connection rather than keep it: its next bytes would be the rest of this stdin, which
-        // libfcgi would read as a broken next request.
+        // `finish()` closes the connection rather than keep it: its next bytes would be what is left of this stdin
+        // (past what libfcgi had buffered, which is dropped with the request), and libfcgi would read them as a
+        // broken next request.
         inputEnded = inputReadToEnd()
         let descriptor = request.pointee.ipcFd
         let contentLength = head.count + body.count

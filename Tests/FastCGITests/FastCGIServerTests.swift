@@ -82,9 +82,10 @@ import Testing
 
     /// The worker reads at most 64 KiB of stdin (nginx sends none); a request whose stdin goes on past that is
     /// answered, and its connection is then closed, not kept: its next bytes would be the rest of that stdin, which
-    /// libfcgi would take for the start of the next request. With the rest held back (not yet sent when the answer
-    /// goes out), a connection wrongly kept stays open and idle; with the rest sent at once, libfcgi fails on it
-    /// and closes the connection either way, but the answer must still be whole and the worker go on serving.
+    /// libfcgi would take for the start of the next request. Whether the rest is sent at once (libfcgi reads 8 kB
+    /// at a time, so here it has read the rest into the buffer it drops with the request) or held back (not sent
+    /// yet when the answer goes out), a connection wrongly kept would stay open and idle: the peer would not see
+    /// the worker close it.
     @Test(arguments: [true, false])
     func aKeptRequestWithStdinPast64KiBIsAnsweredAndItsConnectionClosed(restHeldBack: Bool) throws {
         let worker = try EchoWorker(name: "big-stdin-\(restHeldBack)")
