@@ -28,9 +28,8 @@ import time
 import pytest
 import requests
 
-from extra_processes import free_port  # below the ephemeral range: no outgoing connection takes it meanwhile
+from extra_processes import REPO, free_port  # free_port: below the ephemeral range, no outgoing connection takes it
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
 UNITS = pathlib.Path("/lib/systemd/system")
 CONFFILE = pathlib.Path("/etc/elpyfi/elpyfi.env")
