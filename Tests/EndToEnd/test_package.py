@@ -330,7 +330,7 @@ def _edit_conffile(host: Host) -> dict:
     host.ports = {name: free_port() for name in ("http", "tls", "ops", "stream")}
     env = os.environ
     edits = {
-        "ELPYFI_DATABASE_URL": env["ELPYFI_DATABASE_URL"], "ELPYFI_LISTEN_DATABASE_URL": env["ELPYFI_DATABASE_URL"],
+        "ELPYFI_DATABASE_URL": env["ELPYFI_TEST_READER_TCP_URL"], "ELPYFI_LISTEN_DATABASE_URL": env["ELPYFI_TEST_READER_TCP_URL"],
         "ELPYFI_API_KEYS": env["ELPYFI_API_KEYS"], "ELPYFI_API_KEY_HASHES": env.get("ELPYFI_API_KEY_HASHES", ""),
         "ELPYFI_PORT": str(host.ports["http"]), "ELPYFI_TLS_PORT": str(host.ports["tls"]),
         "ELPYFI_OPS_LISTEN": f"127.0.0.1:{host.ports['ops']}",
