@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import re
 import shutil
 import subprocess
@@ -17,9 +16,9 @@ import time
 import pytest
 import requests
 
+from extra_processes import REPO as ROOT
 from test_stream_support import SseReader, raw_handshake, unique_strategy
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 OPS = os.environ.get("ELPYFI_TEST_OPS_URL", "http://127.0.0.1:19102")
 WORKERS = int(os.environ.get("ELPYFI_TEST_WORKERS", "2"))
 PROM_PORT = int(os.environ.get("ELPYFI_TEST_PROMETHEUS_PORT", "19090"))

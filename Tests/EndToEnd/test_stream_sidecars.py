@@ -19,10 +19,9 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from extra_processes import REPO
 from stack import saved
 from test_stream_support import connect, event, notify, recv_connected, recv_json, recv_until, unique_strategy
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _ports(name: str, default: str) -> list[int]:
