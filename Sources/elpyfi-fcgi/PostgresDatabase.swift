@@ -16,7 +16,7 @@ final class PostgresDatabase: Database {
     let requestID: () -> String?
     private var connectsSeen = 0
     /// Every answer's values, overwritten by the next (`PostgresResult.allValues(into:)`): no array per request. Holds
-    /// as many entries as the largest answer so far had (16 bytes each: ~56 kB for 500 signals of 7 columns).
+    /// as many entries as the largest answer so far had (16 bytes each: 112 kB for 1,000 signals of 7 columns).
     private var values: [UnsafeBufferPointer<UInt8>] = []
 
     init(connection: PostgresConnection, log: Log, metrics: RequestMetrics.Thread?, requestID: @escaping () -> String?) {
