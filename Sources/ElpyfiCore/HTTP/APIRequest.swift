@@ -21,7 +21,8 @@ public struct APIRequest: Sendable, Equatable {
     /// as HTTP does (RFC 9110 §5.3), so a repeated `X-API-Key` never equals a configured
     /// key, whichever nginx version passed it (before 1.23 nginx sends each line apart).
     public static func headerValue(fromLines lines: [String]) -> String? {
-        lines.isEmpty ? nil : lines.joined(separator: ", ")
+        // One line, the usual case, is the value as it is: `joined` would copy it (~200 instructions a request).
+        lines.count == 1 ? lines[0] : lines.isEmpty ? nil : lines.joined(separator: ", ")
     }
 
     /// The path part of `uri` (before `?`; a `#` fragment never reaches a server).
