@@ -94,7 +94,7 @@ struct WorkerPool: Sendable {
             if request.parameter("ELPYFI_OPS") != nil {
                 let body = (metrics ?? WorkerPool.disabledMetrics).render()
                 let response = APIResponse(status: 200, headers: [("Cache-Control", "no-store")], contentType: Exposition.contentType, body: body)
-                request.respond(head: ResponseEncoding.head(response), body: response.body)
+                request.respond(response)
                 request.finish()
                 continue
             }
@@ -105,7 +105,7 @@ struct WorkerPool: Sendable {
                 ifNoneMatch: request.parameter("HTTP_IF_NONE_MATCH")
             )
             let response = service.respond(to: apiRequest, database: database)
-            request.respond(head: ResponseEncoding.head(response), body: response.body)
+            request.respond(response)
             if let counters {
                 counters.record(endpoint: EndpointLabel.index(for: response), status: response.status,
                                 nanoseconds: Monotonic.nanoseconds() &- started)

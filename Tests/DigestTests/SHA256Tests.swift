@@ -33,4 +33,14 @@ private func hex(_ bytes: [UInt8]) -> String {
             #expect(SHA256.hash([UInt8](repeating: 7, count: count)).count == SHA256.byteCount)
         }
     }
+
+    @Test func hashIntoABufferEqualsTheArrayForm() {
+        for count in [0, 1, 48, 55, 56, 64, 1000] {
+            let message = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            var digest = [UInt8](repeating: 0xEE, count: SHA256.byteCount + 4)
+            message.withUnsafeBytes { bytes in digest.withUnsafeMutableBytes { SHA256.hash(bytes, into: $0) } }
+            #expect(Array(digest.prefix(SHA256.byteCount)) == SHA256.hash(message))
+            #expect(digest.suffix(4).allSatisfy { $0 == 0xEE })
+        }
+    }
 }

@@ -122,6 +122,22 @@ private let base64URLAlphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
     }
 }
 
+@Suite struct PresentedKeyBytesTests {
+    @Test(arguments: [nil, "", "  ", plainKey, hashedKey, " \(plainKey)\r\n", plainKey + "x", "wrong"] as [String?])
+    func bytesOfAPresentedKeyGiveTheSameOutcomeAsItsString(presented: String?) {
+        let expected = verifier().check(presented)
+        let outcome = Array((presented ?? "").utf8).withUnsafeBufferPointer { verifier().check($0) }
+        #expect(outcome == expected)
+    }
+
+    @Test(arguments: [("", ""), ("k", "k"), ("  k\t", "k"), ("\r\n a b \n", "a b"), (" \t ", ""), ("x\u{0B}", "x\u{0B}")])
+    func trimmingDropsOnlySurroundingSpaceTabCRAndLF(input: String, expected: String) {
+        let trimmed = Array(input.utf8).withUnsafeBufferPointer { Array(ASCIIWhitespace.trimmed($0)) }
+        #expect(trimmed == Array(expected.utf8))
+        #expect(input.trimmingASCIIWhitespace() == expected)
+    }
+}
+
 @Suite struct KeyGeneratorTests {
     private func expectWellFormed(_ key: String) {
         #expect(key.hasPrefix("elpyfi_"))

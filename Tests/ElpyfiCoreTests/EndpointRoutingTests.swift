@@ -73,6 +73,16 @@ private func template(_ path: String) -> String? { EndpointMatch(path: path[...]
     @Test func pathIsNotPercentDecoded() {
         #expect(APIRequest(method: "GET", uri: "/metrics/a%3Fb?x=1").path == "/metrics/a%3Fb")
     }
+
+    @Test func multiByteCharactersBeforeTheQuestionMarkKeepPathAndQueryWhole() {
+        // The mark is found as a byte offset; it must map back onto the same place in the string.
+        let request = APIRequest(method: "GET", uri: "/metrics/café€?strategy=é")
+        #expect(request.path == "/metrics/café€")
+        #expect(request.query == "strategy=é")
+        let long = APIRequest(method: "GET", uri: "/" + String(repeating: "ü", count: 40) + "?a=1")
+        #expect(long.path == "/" + String(repeating: "ü", count: 40))
+        #expect(long.query == "a=1")
+    }
 }
 
 @Suite struct EndpointTableExportTests {

@@ -76,6 +76,25 @@ private func signal(id: String = "7", strategy: String = "mean_rev", confidence:
         }
     }
 
+    @Test(arguments: [UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x00, 0x0A, 0x1F])
+    func aByteNeedingAnEscapeIsFoundAtEveryPlaceOfAShortText(needed: UInt8) {
+        // 1 to 7 bytes are tested as one gathered word: every length, every place, beside plain and UTF-8 bytes.
+        for count in 1...9 {
+            for place in 0..<count {
+                for filler: [UInt8] in [Array("abcdefghi".utf8), Array("ééééé".utf8), Array("         ".utf8)] {
+                    var bytes = Array(filler.prefix(count))
+                    bytes[place] = needed
+                    let description = String(decoding: bytes, as: UTF8.self)
+                    let expected = #"[{"name":"n","active":false,"description":\#(JSONEscape.quoted(description))}]"#
+                    #expect(array([["n", "f", description]], EndpointTable.strategies.query) == expected, "\(count) \(place)")
+                }
+            }
+            let plain = String(decoding: Array("aé \u{7F}~/xyz".utf8).prefix(count), as: UTF8.self)
+            #expect(array([["n", "f", plain]], EndpointTable.strategies.query)
+                == #"[{"name":"n","active":false,"description":\#(JSONEscape.quoted(plain))}]"#)
+        }
+    }
+
     @Test func timestampWithoutRFC3339FormIsNull() {
         #expect(array([signal(timestamp: "infinity")], EndpointTable.recentSignals.query).contains(#""timestamp":null,"#))
         #expect(array([signal(timestamp: "0044-03-15 12:00:00 BC")], EndpointTable.recentSignals.query).contains(#""timestamp":null,"#))

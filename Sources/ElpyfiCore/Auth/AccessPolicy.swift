@@ -59,17 +59,22 @@ public struct AccessPolicy: Sendable {
 
     /// The decision for a request on the endpoint `template` that presented `key`.
     public func decide(template: String, key: PresentedKey) -> AccessDecision {
-        let text: String
         switch key {
         case .unusable: return verifier.isDevelopmentMode ? .keyed : .invalid
-        case .absent: text = ""
-        case .value(let value): text = value.trimmingASCIIWhitespace()
+        case .absent: return keyless(template: template)
+        case .value(var value):
+            // The bytes in place: a trimmed copy of the key cost two allocations per request.
+            return value.withUTF8 { bytes in
+                if ASCIIWhitespace.trimmed(bytes).isEmpty { return keyless(template: template) }
+                return verifier.check(bytes) == .allowed ? .keyed : .invalid
+            }
         }
-        if text.isEmpty {
-            if publicPaths.contains(template: template) { return .anonymous }
-            return verifier.isDevelopmentMode ? .keyed : .missing
-        }
-        return verifier.check(text) == .allowed ? .keyed : .invalid
+    }
+
+    /// No key, or a blank one: anonymous on a public path, else development mode or 401.
+    private func keyless(template: String) -> AccessDecision {
+        if publicPaths.contains(template: template) { return .anonymous }
+        return verifier.isDevelopmentMode ? .keyed : .missing
     }
 
     /// The same for a header value that may be absent (REST reads `X-API-Key` only).

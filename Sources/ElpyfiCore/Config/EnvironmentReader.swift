@@ -48,9 +48,8 @@ extension String {
     /// The string without leading and trailing spaces, tabs, CR and LF (no Foundation needed).
     public func trimmingASCIIWhitespace() -> String {
         let bytes = Array(utf8)
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
-              let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let first = bytes.firstIndex(where: { !ASCIIWhitespace.isSpace($0) }),
+              let last = bytes.lastIndex(where: { !ASCIIWhitespace.isSpace($0) }) else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

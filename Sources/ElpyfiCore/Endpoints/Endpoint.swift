@@ -4,7 +4,11 @@
 /// The worker's routing, key check, parameter rules, prepared statements and row encoding all read
 /// this value, and so do nginx's route map (`elpyfi-fcgi routes --nginx`) and the test that holds
 /// `openapi.yaml` to it: adding an endpoint is one entry in `EndpointTable.all`.
-public struct Endpoint: Sendable {
+///
+/// A class, immutable: a request reads its entry of the table several times (matching tries each entry in turn, then
+/// binding and answering), and a struct copy retained and released each of its nine reference fields every time,
+/// ~3k instructions per request (callgrind, bench/rest-instructions); a reference costs one retain.
+public final class Endpoint: Sendable {
     /// How the rows become the body.
     public enum Shape: Sendable, Equatable {
         /// `[...]`, one object per row.

@@ -47,8 +47,9 @@ public struct Query: Sendable {
 public struct QueryRows {
     public let rowCount: Int
     public let columnCount: Int
-    /// Row-major; SQL NULL is a buffer with no base address (a non-NULL empty value has one).
-    private let values: [UnsafeBufferPointer<UInt8>]
+    /// Row-major; SQL NULL is a buffer with no base address (a non-NULL empty value has one). A slice: the adapter
+    /// lends the front of an array it keeps from one query to the next.
+    private let values: ArraySlice<UnsafeBufferPointer<UInt8>>
     /// The sum of every value's byte count: with the layout's per-row overhead, the encoder's bound.
     let valueBytes: Int
     private let owner: AnyObject?
@@ -58,7 +59,7 @@ public struct QueryRows {
     /// The adapter's form: it gathers the values and their total in its one pass over the result. The encoder sizes
     /// its buffer from `trustedValueBytes` and writes through raw pointers, so a total below the real one would
     /// overrun it: hence package access only (the adapter in this package), checked in debug builds.
-    package init(rowCount: Int, columnCount: Int, values: [UnsafeBufferPointer<UInt8>], trustedValueBytes valueBytes: Int,
+    package init(rowCount: Int, columnCount: Int, values: ArraySlice<UnsafeBufferPointer<UInt8>>, trustedValueBytes valueBytes: Int,
                  keepingAlive owner: AnyObject?) {
         precondition(values.count == rowCount * columnCount, "QueryRows: values do not fill rows × columns")
         assert(valueBytes == values.reduce(0) { $0 + $1.count }, "QueryRows: valueBytes is not the values' total")
@@ -76,7 +77,7 @@ public struct QueryRows {
             guard let value else { return UnsafeBufferPointer<UInt8>(start: nil, count: 0) }
             return value.baseAddress == nil ? QueryRows.emptyValue : value
         }
-        self.init(rowCount: rowCount, columnCount: columnCount, values: plain, trustedValueBytes: plain.reduce(0) { $0 + $1.count },
+        self.init(rowCount: rowCount, columnCount: columnCount, values: plain[...], trustedValueBytes: plain.reduce(0) { $0 + $1.count },
                   keepingAlive: owner)
     }
 

@@ -34,15 +34,20 @@ public enum RowEncoder {
                     let start = buffer.baseAddress!
                     var out = start
                     if asArray { out.put(UInt8(ascii: "[")) }
-                    if rowsToWrite > 0, var rowStart = values.baseAddress {  // an empty array need not have an address
+                    // An empty array need not have an address; every query has a column.
+                    if rowsToWrite > 0, var rowStart = values.baseAddress, let firstColumn = columns.baseAddress {
+                        let columnsEnd = firstColumn + columns.count
                         for row in 0..<rowsToWrite {
                             if row > 0 { out.put(UInt8(ascii: ",")) }
                             out.put(UInt8(ascii: "{"))
-                            for index in 0..<columns.count {
-                                let column = columns[index]
-                                out.putWords(prefixes + column.prefixStart, count: column.prefixCount)
-                                write(rowStart[index], kind: column.kind, into: &out)
-                            }
+                            // Column and value walked by pointer together: the indexed loop kept neither in a register.
+                            var column = firstColumn, value = rowStart
+                            repeat {
+                                out.putWords(prefixes + column.pointee.prefixStart, count: column.pointee.prefixCount)
+                                write(value.pointee, kind: column.pointee.kind, into: &out)
+                                column += 1
+                                value += 1
+                            } while column < columnsEnd
                             out.put(UInt8(ascii: "}"))
                             rowStart += stride
                         }
