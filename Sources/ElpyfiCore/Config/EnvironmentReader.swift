@@ -47,9 +47,7 @@ extension EnvironmentReader {
 extension String {
     /// The string without leading and trailing spaces, tabs, CR and LF (no Foundation needed).
     public func trimmingASCIIWhitespace() -> String {
-        let bytes = Array(utf8)
-        guard let first = bytes.firstIndex(where: { !ASCIIWhitespace.isSpace($0) }),
-              let last = bytes.lastIndex(where: { !ASCIIWhitespace.isSpace($0) }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
+        var text = self
+        return text.withUTF8 { String(decoding: ASCIIWhitespace.trimmed($0), as: UTF8.self) }
     }
 }
